@@ -1,0 +1,179 @@
+"""Hybrid retrieval: dense (Chroma + MiniLM) and lexical (bm25s) fused by reciprocal rank fusion."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .settings import Settings, get_settings
+from .store import Index, bm25_tokenize, ensure_index
+from .text import normalize_for_match
+from .types import Evidence, Passage
+
+
+class QueryError(ValueError):
+    """The query cannot be searched as given (e.g. it is empty)."""
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    text: str
+    notices: tuple[str, ...] = field(default=())
+
+
+def prepare_query(raw: str | None, max_chars: int) -> PreparedQuery:
+    """Trim, reject empty input, truncate over-long input with a notice."""
+    text = re.sub(r"\s+", " ", raw or "").strip()
+    if not text:
+        raise QueryError("The query is empty: type a question or a few keywords.")
+    if len(text) > max_chars:
+        cut = text[:max_chars].rsplit(" ", 1)[0] or text[:max_chars]
+        notice = f"Query was {len(text)} characters; searched only the first {len(cut)} (limit {max_chars})."
+        return PreparedQuery(cut, (notice,))
+    return PreparedQuery(text)
+
+
+def reciprocal_rank_fusion(rankings: dict[str, list[str]], k: int = 60,
+                           weights: dict[str, float] | None = None) -> list[tuple[str, float, tuple[str, ...]]]:
+    """Fuse ranked id lists: score(d) = sum_r w_r / (k + rank_r(d)), rank from 1.
+    Returns (id, score, retrievers that found it), best first; ties broken by id for stability."""
+    scores: dict[str, float] = {}
+    found: dict[str, list[str]] = {}
+    for name, ids in rankings.items():
+        weight = (weights or {}).get(name, 1.0)
+        for rank, pid in enumerate(dict.fromkeys(ids), start=1):
+            scores[pid] = scores.get(pid, 0.0) + weight / (k + rank)
+            found.setdefault(pid, []).append(name)
+    ordered = sorted(scores, key=lambda pid: (-scores[pid], pid))
+    return [(pid, scores[pid], tuple(found[pid])) for pid in ordered]
+
+
+class Retriever:
+    """Searches one opened index. Thread-safe for concurrent queries."""
+
+    def __init__(self, index: Index, settings: Settings | None = None, embedder=None):
+        self.index = index
+        self.settings = settings or index.settings
+        if embedder is None:
+            from .embeddings import get_embedder
+
+            embedder = get_embedder(self.settings)
+        self.embedder = embedder
+
+    # -- single retrievers
+    def dense(self, query_vector, n: int, where: dict | None = None) -> list[tuple[str, float]]:
+        n = min(n, len(self.index.passages))
+        result = self.index.collection.query(query_embeddings=[list(map(float, query_vector))], n_results=n,
+                                             where=where, include=["distances"])
+        return [(pid, 1.0 - dist) for pid, dist in zip(result["ids"][0], result["distances"][0])]
+
+    def lexical(self, query: str, n: int) -> list[tuple[str, float]]:
+        tokens = bm25_tokenize([query])
+        if not tokens.vocab or not any(tokens.ids):
+            return []
+        n = min(n, len(self.index.passages))
+        docs, scores = self.index.bm25.retrieve(tokens, k=n, show_progress=False, n_threads=1)
+        return [(self.index.passages[int(i)].id, float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+
+    # -- hybrid
+    def search(self, query: str, k: int | None = None) -> list[Evidence]:
+        k = k or self.settings.top_k
+        prepared = prepare_query(query, self.settings.max_query_chars)
+        vector = self.embedder.encode([prepared.text])[0]
+        return self.search_vector(prepared.text, vector, k)
+
+    def search_vector(self, query: str, vector, k: int) -> list[Evidence]:
+        dense = self.dense(vector, self.settings.dense_candidates)
+        lexical = self.lexical(query, self.settings.lexical_candidates)
+        fused = reciprocal_rank_fusion({"dense": [d for d, _ in dense], "bm25": [d for d, _ in lexical]},
+                                       k=self.settings.rrf_k)
+        dense_sim = dict(dense)
+        dense_rank = {pid: r for r, (pid, _) in enumerate(dense, 1)}
+        bm25_score = dict(lexical)
+        bm25_rank = {pid: r for r, (pid, _) in enumerate(lexical, 1)}
+        out: list[Evidence] = []
+        seen_text: set[str] = set()
+        for pid, score, found_by in fused:
+            passage = self.index.by_id[pid]
+            key = normalize_for_match(passage.text)
+            if key in seen_text:  # the same words stored twice (e.g. a repeated excerpt) count once
+                continue
+            seen_text.add(key)
+            ranks = {"dense_rank": dense_rank.get(pid), "dense_sim": dense_sim.get(pid),
+                     "bm25_rank": bm25_rank.get(pid), "bm25_score": bm25_score.get(pid)}
+            out.append(Evidence(passage, score, found_by, ranks))
+            if len(out) >= k:
+                break
+        return out
+
+    # -- citation expansion
+    def best_in_source(self, ref: int, vector, n: int = 1, kinds: tuple[str, ...] | None = None) -> list[tuple[Passage, float]]:
+        """The passages of source [ref] closest to vector (reference entries excluded unless asked)."""
+        where: dict = {"doc": f"ref-{ref}"}
+        kinds = kinds or ("abstract", "excerpt", "fact")
+        where = {"$and": [where, {"kind": {"$in": list(kinds)}}]}
+        try:
+            hits = self.dense(vector, n, where=where)
+        except Exception:  # a source with no passages of those kinds: Chroma may reject n > matches
+            hits = []
+        return [(self.index.by_id[pid], sim) for pid, sim in hits if pid in self.index.by_id]
+
+    def expand_citations(self, evidence: list[Evidence], query: str | None = None,
+                         per_ref: int = 1) -> list[Evidence]:
+        """For each paper passage citing [n], add source n's reference entry and its best
+        passage (closest to the query, or to the citing passage). Off by default in search."""
+        out = list(evidence)
+        have = {e.passage.id for e in out}
+        query_vector = self.embedder.encode([query])[0] if query else None
+        for ev in evidence:
+            if ev.passage.doc != "paper" or ev.passage.kind == "reference":
+                continue
+            vector = query_vector if query_vector is not None else self.embedder.encode([ev.passage.text])[0]
+            for ref in ev.passage.cites:
+                entry = self.index.by_id.get(f"ref-{ref}:reference")
+                additions = [(entry, 0.0)] if entry else []
+                additions += self.best_in_source(ref, vector, per_ref)
+                for passage, sim in additions:
+                    if passage.id in have:
+                        continue
+                    have.add(passage.id)
+                    out.append(Evidence(passage, ev.score * 0.5, ("citation",),
+                                        {"via": ev.passage.id, "dense_sim": sim}))
+        return out
+
+
+_retrievers: dict[str, Retriever] = {}
+
+
+def get_retriever(settings: Settings | None = None, notify=print) -> Retriever:
+    """A process-wide retriever over the live index (built on first use if missing)."""
+    settings = settings or get_settings()
+    key = f"{settings.index_dir}|{settings.chroma_url}|{settings.corpus_dir}"
+    if key not in _retrievers:
+        _retrievers[key] = Retriever(ensure_index(settings, notify=notify), settings)
+    return _retrievers[key]
+
+
+def reset_retrievers() -> None:
+    _retrievers.clear()
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain face of the hybrid retriever, for chains that expect a BaseRetriever."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    retriever: Retriever
+    k: int = 5
+    expand: bool = False
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        evidence = self.retriever.search(query, self.k)
+        if self.expand:
+            evidence = self.retriever.expand_citations(evidence, query)
+        return [Document(page_content=e.passage.text, id=e.passage.id,
+                         metadata={k: v for k, v in e.to_dict().items() if k != "text"}) for e in evidence]

@@ -1,0 +1,372 @@
+"""Index lifecycle: build (incremental, atomic), open, and recover.
+
+Layout of index/ (embedded Chroma) — the Chroma server variant keeps collections on the server:
+
+    index/chroma/              Chroma PersistentClient (one collection per generation)
+    index/g<stamp>/            passages.jsonl + bm25/ for that generation
+    index/current.json         pointer to the live generation; replaced atomically (os.replace)
+
+A build writes a whole new generation beside the live one and flips the pointer last, so a
+build killed half-way leaves the previous generation answering. Embeddings are reused by
+content hash, so an unchanged passage is never embedded twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .corpus import corpus_files, load_corpus
+from .settings import Settings, get_settings
+from .types import Passage
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 3  # bump when passage parsing or the stored layout changes
+ADD_BATCH = 256
+
+
+class StoreError(RuntimeError):
+    """The index cannot be used; the message says why and what to do."""
+
+
+class IndexMissing(StoreError):
+    pass
+
+
+class IndexCorrupt(StoreError):
+    pass
+
+
+class ChromaUnavailable(StoreError):
+    pass
+
+
+@dataclass
+class BuildSummary:
+    passages: int
+    embedded: int
+    reused: int
+    removed: int
+    seconds: float
+    generation: str
+    up_to_date: bool = False
+
+    def line(self) -> str:
+        state = "index up to date" if self.up_to_date else f"index built ({self.generation})"
+        return (f"{state}: {self.passages} passages, {self.embedded} embedded, {self.reused} reused, "
+                f"{self.removed} removed, {self.seconds:.1f} s")
+
+
+# ---------------------------------------------------------------- chroma clients
+
+
+def chroma_client(settings: Settings):
+    """PersistentClient under index/chroma, or an HttpClient when ADVISOR_CHROMA_URL is set."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if not url.hostname:
+            raise ChromaUnavailable(f"ADVISOR_CHROMA_URL={settings.chroma_url!r} is not a URL like http://127.0.0.1:8000")
+        port = url.port or (443 if url.scheme == "https" else 8000)
+        _check_reachable(url.hostname, port, settings.chroma_timeout_s, settings.chroma_url)
+        try:
+            client = chromadb.HttpClient(host=url.hostname, port=port, ssl=url.scheme == "https",
+                                         settings=chroma_settings)
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises ValueError / httpx errors for a dead server
+            raise ChromaUnavailable(f"Chroma server at {settings.chroma_url} did not answer: {exc}") from exc
+        return client
+    path = settings.index_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _check_reachable(host: str, port: int, timeout: float, url: str) -> None:
+    """Fail fast (within ADVISOR_CHROMA_TIMEOUT_S) rather than hang on a dead address."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ChromaUnavailable(
+            f"Chroma server at {url} is unreachable ({exc.__class__.__name__}: {exc}). "
+            f"Start one with `chroma run --path DIR --host {host} --port {port}` or unset ADVISOR_CHROMA_URL."
+        ) from exc
+
+
+def _pointer_path(settings: Settings) -> Path:
+    if settings.chroma_url:
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", settings.chroma_url).strip("-")
+        return settings.index_dir / f"current-{slug}.json"
+    return settings.index_dir / "current.json"
+
+
+# ---------------------------------------------------------------- fingerprints and hashes
+
+
+def passage_hash(passage: Passage, model_name: str) -> str:
+    return hashlib.sha256(f"{model_name}\n{passage.index_text}".encode()).hexdigest()[:32]
+
+
+def corpus_fingerprint(settings: Settings) -> str:
+    digest = hashlib.sha256(f"v{SCHEMA_VERSION}|{settings.window_words}|{settings.model_path().name}".encode())
+    for path in corpus_files(settings.corpus_dir):
+        digest.update(str(path.relative_to(settings.corpus_dir)).encode())
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    return digest.hexdigest()[:32]
+
+
+# ---------------------------------------------------------------- BM25
+
+
+def bm25_tokenize(texts: list[str]):
+    import bm25s
+    import Stemmer
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+
+
+# ---------------------------------------------------------------- the live index
+
+
+class Index:
+    """An opened generation: passages, the Chroma collection and the BM25 model."""
+
+    def __init__(self, settings: Settings, pointer: dict, client, collection, bm25, passages: list[Passage]):
+        self.settings = settings
+        self.pointer = pointer
+        self.client = client
+        self.collection = collection
+        self.bm25 = bm25
+        self.passages = passages
+        self.by_id = {p.id: p for p in passages}
+
+    @property
+    def generation(self) -> str:
+        return self.pointer["generation"]
+
+
+def _passage_from_dict(data: dict) -> Passage:
+    data = dict(data)
+    data["cites"] = tuple(data.get("cites") or ())
+    return Passage(**data)
+
+
+def open_index(settings: Settings | None = None) -> Index:
+    """Open the live generation. Raises IndexMissing, IndexCorrupt or ChromaUnavailable."""
+    import bm25s
+
+    settings = settings or get_settings()
+    pointer_path = _pointer_path(settings)
+    if not pointer_path.exists():
+        raise IndexMissing(f"no index at {settings.index_dir} (run `advisor index`)")
+    try:
+        pointer = json.loads(pointer_path.read_text())
+        gen_dir = settings.index_dir / pointer["generation"]
+        with open(gen_dir / "passages.jsonl", encoding="utf-8") as fh:
+            passages = [_passage_from_dict(json.loads(line)) for line in fh if line.strip()]
+        bm25 = bm25s.BM25.load(str(gen_dir / "bm25"), load_corpus=False, mmap=False)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorrupt(f"index at {settings.index_dir} is unreadable: {exc.__class__.__name__}: {exc}") from exc
+    client = chroma_client(settings)
+    try:
+        collection = client.get_collection(pointer["collection"])
+        count = collection.count()
+    except ChromaUnavailable:
+        raise
+    except Exception as exc:
+        if settings.chroma_url and "connect" in str(exc).lower():
+            raise ChromaUnavailable(f"Chroma server at {settings.chroma_url} failed: {exc}") from exc
+        raise IndexCorrupt(f"Chroma collection {pointer.get('collection')!r} is unreadable: {exc}") from exc
+    if count != len(passages):
+        raise IndexCorrupt(f"Chroma collection holds {count} vectors but the index lists {len(passages)} passages")
+    return Index(settings, pointer, client, collection, bm25, passages)
+
+
+def backup_corrupt_index(settings: Settings) -> Path | None:
+    """Move a broken embedded index aside (index.bak-<time>) so a rebuild starts clean."""
+    if not settings.index_dir.exists():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backup = settings.index_dir.with_name(f"{settings.index_dir.name}.bak-{stamp}")
+    shutil.move(str(settings.index_dir), str(backup))
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    gitkeep = backup / ".gitkeep"
+    if gitkeep.exists():
+        shutil.copy(gitkeep, settings.index_dir / ".gitkeep")
+    return backup
+
+
+def _clear_chroma_system_cache() -> None:
+    """Chroma caches one system per persist path; forget it after moving the directory."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    except Exception:  # older/newer chromadb without the helper: nothing cached to clear
+        pass
+
+
+def ensure_index(settings: Settings | None = None, notify: Callable[[str], None] = print) -> Index:
+    """Open the index, building it first when it is missing and rebuilding (after a backup)
+    when it is corrupt. Chroma server errors are not repaired: they are raised."""
+    settings = settings or get_settings()
+    try:
+        return open_index(settings)
+    except IndexMissing:
+        notify(f"No index found at {settings.index_dir}; building it now.")
+    except IndexCorrupt as exc:
+        if settings.chroma_url:
+            notify(f"Index unusable ({exc}); rebuilding it.")
+        else:
+            _clear_chroma_system_cache()
+            backup = backup_corrupt_index(settings)
+            _clear_chroma_system_cache()
+            notify(f"Index unusable ({exc}); moved it to {backup} and rebuilding.")
+    build_index(settings, notify=notify)
+    return open_index(settings)
+
+
+# ---------------------------------------------------------------- building
+
+
+def build_index(settings: Settings | None = None, rebuild: bool = False, progress: bool = True,
+                notify: Callable[[str], None] = print) -> BuildSummary:
+    """Build or refresh the index. Unchanged corpus → nothing embedded; otherwise a new
+    generation that reuses every embedding whose passage text did not change."""
+    settings = settings or get_settings()
+    started = time.perf_counter()
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    fingerprint = corpus_fingerprint(settings)
+    passages = load_corpus(settings.corpus_dir, settings.window_words)
+
+    previous: Index | None = None
+    try:
+        previous = open_index(settings)
+    except (IndexMissing, IndexCorrupt) as exc:
+        if not isinstance(exc, IndexMissing):
+            notify(f"Previous index unusable, starting fresh: {exc}")
+    if previous and not rebuild and previous.pointer.get("fingerprint") == fingerprint:
+        return BuildSummary(len(passages), 0, len(passages), 0, time.perf_counter() - started,
+                            previous.generation, up_to_date=True)
+
+    model_name = settings.model_path().name
+    hashes = [passage_hash(p, model_name) for p in passages]
+    reusable: dict[str, list[float]] = {}
+    if previous and not rebuild:
+        stored = previous.collection.get(include=["embeddings", "metadatas"])
+        for meta, vector in zip(stored["metadatas"], stored["embeddings"]):
+            if meta and meta.get("hash"):
+                reusable[meta["hash"]] = vector
+    todo = [i for i, h in enumerate(hashes) if h not in reusable]
+    vectors: dict[int, np.ndarray] = {}
+    if todo:
+        from .embeddings import get_embedder
+
+        embedder = get_embedder(settings)
+        texts = [passages[i].index_text for i in todo]
+        encoded = _encode_with_progress(embedder, texts, progress)
+        vectors = {i: encoded[j] for j, i in enumerate(todo)}
+
+    generation = f"g{time.time_ns()}"
+    collection_name = f"{settings.collection_prefix}_{generation}"
+    client = previous.client if previous else chroma_client(settings)
+    _drop_stale(settings, client, keep={previous.pointer["collection"]} if previous else set())
+    collection = client.create_collection(collection_name, configuration={"hnsw": {"space": "cosine"}},
+                                          metadata={"model": model_name, "fingerprint": fingerprint})
+    embeddings = [vectors[i].tolist() if i in vectors else reusable[hashes[i]] for i in range(len(passages))]
+    for lo in range(0, len(passages), ADD_BATCH):
+        batch = range(lo, min(lo + ADD_BATCH, len(passages)))
+        collection.add(
+            ids=[passages[i].id for i in batch],
+            embeddings=[embeddings[i] for i in batch],
+            documents=[passages[i].text for i in batch],
+            metadatas=[_metadata(passages[i], hashes[i]) for i in batch],
+        )
+
+    gen_dir = settings.index_dir / generation
+    gen_dir.mkdir(parents=True)
+    with open(gen_dir / "passages.jsonl", "w", encoding="utf-8") as fh:
+        for p in passages:
+            fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+    import bm25s
+
+    bm25 = bm25s.BM25()
+    bm25.index(bm25_tokenize([p.index_text for p in passages]), show_progress=False)
+    bm25.save(str(gen_dir / "bm25"))
+
+    pointer = {"generation": generation, "collection": collection_name, "fingerprint": fingerprint,
+               "model": model_name, "passages": len(passages), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    tmp = _pointer_path(settings).with_suffix(".tmp")
+    tmp.write_text(json.dumps(pointer, indent=1))
+    os.replace(tmp, _pointer_path(settings))  # the commit point: readers now see the new generation
+
+    old_ids = {p.id for p in previous.passages} if previous else set()
+    removed = len(old_ids - {p.id for p in passages})
+    _drop_stale(settings, client, keep={collection_name})
+    return BuildSummary(len(passages), len(todo), len(passages) - len(todo), removed,
+                        time.perf_counter() - started, generation)
+
+
+def _encode_with_progress(embedder, texts: list[str], progress: bool) -> np.ndarray:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    batch = embedder.batch_size
+    parts = []
+    with Progress(TextColumn("embedding passages"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  disable=not progress, transient=False) as bar:
+        task = bar.add_task("embed", total=len(texts))
+        for lo in range(0, len(texts), batch):
+            parts.append(embedder.encode(texts[lo : lo + batch]))
+            bar.advance(task, len(texts[lo : lo + batch]))
+    return np.vstack(parts)
+
+
+def _metadata(p: Passage, content_hash: str) -> dict:
+    return {"doc": p.doc, "kind": p.kind, "section": p.section, "title": p.title[:300],
+            "cites": ",".join(map(str, p.cites)), "url": p.url, "file": p.file, "start": p.start,
+            "end": p.end, "hash": content_hash}
+
+
+def _drop_stale(settings: Settings, client, keep: set[str]) -> None:
+    """Delete generations that the pointer does not name (left by replaced or killed builds)."""
+    live = {name.split("_", 1)[1] for name in keep if "_" in name}
+    prefix = f"{settings.collection_prefix}_g"
+    for col in client.list_collections():
+        name = col if isinstance(col, str) else col.name
+        if name.startswith(prefix) and name not in keep:
+            try:
+                client.delete_collection(name)
+            except Exception as exc:  # another process may have removed it already
+                log.debug("could not drop %s: %s", name, exc)
+    for path in settings.index_dir.glob("g[0-9]*"):
+        if path.is_dir() and path.name not in live and not _referenced_by_other_pointer(settings, path.name):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _referenced_by_other_pointer(settings: Settings, generation: str) -> bool:
+    for pointer in settings.index_dir.glob("current*.json"):
+        if pointer == _pointer_path(settings):
+            continue
+        try:
+            if json.loads(pointer.read_text()).get("generation") == generation:
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
