@@ -236,10 +236,21 @@ def parse_paper(corpus_dir: Path, max_words: int) -> list[Passage]:
         if kind == "caption" and _TABLE_KEY.match(text[block.start : block.end]):
             context = "Table 1 key (skill matrix legend)"
         windows = sentence_windows(text, block.start, block.end, max_words)
+        lead = _lead(text[windows[0][0] : windows[0][1]]) if len(windows) > 1 and not block.label else ""
         for w, (s, e) in enumerate(windows):
             pid = base_id if len(windows) == 1 else f"{base_id}.{w}"
-            passages.append(_paper_passage(text, block, pid, kind, s, e, context))
+            # Later windows of a paragraph keep its topic: "Research persists, but it is oriented to
+            # efficiency" means nothing without "Foundation-model platforms ..." before it.
+            window_context = f"{context} — {lead}" if w > 0 and lead else context
+            passages.append(_paper_passage(text, block, pid, kind, s, e, window_context))
     return passages
+
+
+def _lead(first_window: str, max_words: int = 16) -> str:
+    """The opening words of a paragraph, used as context for its later windows."""
+    first_sentence = sentence_spans(first_window)[0]
+    words = strip_markdown(first_window[first_sentence[0] : first_sentence[1]]).split()
+    return " ".join(words[:max_words]) + (" …" if len(words) > max_words else "")
 
 
 def _table_header(text: str, path: Path) -> list[str]:

@@ -91,7 +91,11 @@ class Retriever:
         dense = self.dense(vector, self.settings.dense_candidates)
         lexical = self.lexical(query, self.settings.lexical_candidates)
         fused = reciprocal_rank_fusion({"dense": [d for d, _ in dense], "bm25": [d for d, _ in lexical]},
-                                       k=self.settings.rrf_k)
+                                       k=self.settings.rrf_k,
+                                       weights={"dense": self.settings.dense_weight, "bm25": self.settings.bm25_weight})
+        prior = self.settings.paper_prior
+        fused = sorted(((pid, score * (1 + prior) if self.index.by_id[pid].doc == "paper" else score, found)
+                        for pid, score, found in fused), key=lambda t: (-t[1], t[0]))
         dense_sim = dict(dense)
         dense_rank = {pid: r for r, (pid, _) in enumerate(dense, 1)}
         bm25_score = dict(lexical)

@@ -21,6 +21,7 @@ import re
 import shutil
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
@@ -33,7 +34,7 @@ from .types import Passage
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # bump when passage parsing or the stored layout changes
+SCHEMA_VERSION = 5  # bump when passage parsing or the stored layout changes
 ADD_BATCH = 256
 
 
@@ -135,11 +136,17 @@ def corpus_fingerprint(settings: Settings) -> str:
 # ---------------------------------------------------------------- BM25
 
 
-def bm25_tokenize(texts: list[str]):
-    import bm25s
+@lru_cache(maxsize=1)
+def _stemmer():
     import Stemmer
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+    return Stemmer.Stemmer("english")
+
+
+def bm25_tokenize(texts: list[str]):
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
 
 
 # ---------------------------------------------------------------- the live index

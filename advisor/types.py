@@ -48,3 +48,64 @@ class Evidence:
         data["score"] = round(self.score, 6)
         data["found_by"] = list(self.found_by)
         return data
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of an answer with the citation numbers it carries and how well they support it."""
+
+    text: str
+    citations: tuple[int, ...]
+    support: float  # 0..1
+    supported: bool
+    origin: str = "draft"  # "draft" (LLM sentence kept), "quote" (evidence sentence quoted), "note"
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "citations": list(self.citations), "support": round(self.support, 4),
+                "supported": self.supported, "origin": self.origin}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Answer citation [n] -> the retrieved passage it points at (plus the audit verdict, if any)."""
+
+    n: int
+    evidence: Evidence
+    audit: tuple[dict, ...] = ()  # verdicts for the paper passage's own citations (audit issue)
+
+    def to_dict(self) -> dict:
+        data = {"n": self.n, **self.evidence.to_dict()}
+        if self.audit:
+            data["audit"] = list(self.audit)
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The verified answer. mode: "grounded" (LLM draft survived verification), "evidence" (composed
+    from evidence sentences), "not-covered" (honest refusal; related passages only), "fit" (role fit)."""
+
+    question: str
+    answer: str  # text with [n] markers
+    citations: tuple[Citation, ...]
+    claims: tuple[Claim, ...]
+    grounded: bool
+    backend: str
+    mode: str
+    standalone_question: str = ""
+    notices: tuple[str, ...] = ()
+    related: tuple[Evidence, ...] = ()
+    draft: str = ""
+    fit: dict | None = None
+    timings: dict = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question, "answer": self.answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "claims": [c.to_dict() for c in self.claims],
+            "grounded": self.grounded, "backend": self.backend, "mode": self.mode,
+            "standalone_question": self.standalone_question, "notices": list(self.notices),
+            "related": [e.to_dict() for e in self.related], "draft": self.draft, "fit": self.fit,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
