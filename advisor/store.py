@@ -297,7 +297,8 @@ def build_index(settings: Settings | None = None, rebuild: bool = False, progres
     _drop_stale(settings, client, keep={previous.pointer["collection"]} if previous else set())
     collection = client.create_collection(collection_name, configuration={"hnsw": {"space": "cosine"}},
                                           metadata={"model": model_name, "fingerprint": fingerprint})
-    embeddings = [vectors[i].tolist() if i in vectors else reusable[hashes[i]] for i in range(len(passages))]
+    embeddings = np.asarray([vectors[i] if i in vectors else reusable[hashes[i]] for i in range(len(passages))],
+                            dtype=np.float32)
     for lo in range(0, len(passages), ADD_BATCH):
         batch = range(lo, min(lo + ADD_BATCH, len(passages)))
         collection.add(
