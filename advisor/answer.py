@@ -232,15 +232,24 @@ def verify_draft(draft: str, evidence: Sequence[Evidence], embedder, settings: S
             dropped.append(sentence.text)
             continue
         seen.add(key)
-        valid = tuple(n for n in sentence.citations if 1 <= n <= len(evidence))
-        candidates = valid or tuple(range(1, len(evidence) + 1))
-        passages = [_clean_passage(evidence[n - 1].passage) for n in candidates]
-        support = score_support(sentence.text, passages, embedder, settings)
-        if not support.supported or is_instruction_like(sentence.text):
+        if is_instruction_like(sentence.text):
             dropped.append(sentence.text)
             continue
-        cited = valid if valid else tuple(n for n in candidates if evidence[n - 1].passage.id == support.passage_id)
-        kept.append(Claim(sentence.text, cited, support.score, True, "draft"))
+        # Each citation must stand on its own: a marker stays only if its passage alone supports the
+        # sentence (markers to passages that do not exist are simply gone). A sentence with no valid
+        # marker may keep the single retrieved passage that supports it best.
+        valid = tuple(n for n in sentence.citations if 1 <= n <= len(evidence))
+        candidates = valid or tuple(range(1, len(evidence) + 1))
+        scored = [(n, score_support(sentence.text, [_clean_passage(evidence[n - 1].passage)], embedder, settings))
+                  for n in candidates]
+        supporting = [(n, sup) for n, sup in scored if sup.supported]
+        if not supporting:
+            dropped.append(sentence.text)
+            continue
+        if not valid:
+            supporting = [max(supporting, key=lambda item: item[1].score)]
+        kept.append(Claim(sentence.text, tuple(n for n, _ in supporting),
+                          max(sup.score for _, sup in supporting), True, "draft"))
         if len(kept) >= settings.answer_max_sentences:
             break
     return Verified(kept, len(sentences), dropped)
@@ -257,6 +266,15 @@ def _strip_echoed_labels(draft: str) -> str:
             line = f"{lead.group(2).rstrip()} {lead.group(1)}"
         lines.append(re.sub(r"\((?:source|paper)\s*(?:§|\[)?[\w\s.\]]*\)\s*", "", line))
     return "\n".join(lines)
+
+
+def non_redundant(claims: Sequence[Claim], already: Sequence[Claim], embedder, max_similarity: float = 0.85) -> list[Claim]:
+    """Claims that do not restate one already shown (cosine below max_similarity)."""
+    if not already or not claims:
+        return list(claims)
+    vectors = encode_cached(embedder, [c.text.strip("“”") for c in already] + [c.text for c in claims])
+    shown, new = vectors[: len(already)], vectors[len(already):]
+    return [c for c, v in zip(claims, new) if float((shown @ v).max()) < max_similarity]
 
 
 def _is_refusal_sentence(text: str) -> bool:
@@ -385,7 +403,7 @@ class AnswerEngine:
     def backend(self) -> Backend | None:
         if self._backend is None and self._backend_error is None:
             if isinstance(self._llm, BaseChatModel):
-                self._backend = Backend(self._backend_name or "custom", self._llm)
+                self._backend = Backend(self._backend_name or "custom", self._llm, reports_finish=False)
             else:
                 try:
                     self._backend = get_backend(self._llm, self.settings)
@@ -438,7 +456,10 @@ class AnswerEngine:
             yield {"type": "status", "text": "Drafting an answer from the passages…"}
             draft_started = time.perf_counter()
             try:
+                finished = False
                 for chunk in backend.model.stream(draft_messages(standalone, evidence)):
+                    meta = chunk.response_metadata or {}
+                    finished = finished or bool(meta.get("finish_reason") or meta.get("done_reason") or meta.get("done"))
                     token = str(chunk.content)
                     if token:
                         if not draft:
@@ -447,6 +468,8 @@ class AnswerEngine:
                         yield {"type": "token", "text": token}
                     if time.perf_counter() - draft_started > self.settings.llm_timeout_s:
                         raise TimeoutError(f"no complete draft within {self.settings.llm_timeout_s:.0f} s")
+                if backend.reports_finish and not finished:
+                    raise ConnectionError("the stream ended before the model finished")
             except Exception as exc:  # any backend failure degrades to the evidence answer
                 notices.append(prompts.BACKEND_FAILED.format(reason=f"{exc.__class__.__name__}: {exc}"[:200]))
                 draft = ""
@@ -455,13 +478,15 @@ class AnswerEngine:
         verified = verify_draft(draft, evidence, self.embedder, self.settings) if draft else Verified([], 0, [])
         timings["verify_s"] = time.perf_counter() - verify_started
         survived = len(verified.claims) / verified.total if verified.total else 0.0
+        quotes = evidence_claims(standalone, evidence, self.embedder, self.settings, self.vocabulary().idf)
         if verified.claims and survived >= self.settings.min_surviving_share:
-            claims, mode = verified.claims, "grounded"
+            # Lead with the single most direct evidence sentence, then the model's verified sentences
+            # that add something to it.
+            claims, mode = quotes[:1] + non_redundant(verified.claims, quotes[:1], self.embedder), "grounded"
         else:
             if draft and verified.total:
                 notices.append(prompts.DRAFT_DROPPED)
-            claims = evidence_claims(standalone, evidence, self.embedder, self.settings, self.vocabulary().idf)
-            mode = "evidence"
+            claims, mode = quotes, "evidence"
         timings["total_s"] = time.perf_counter() - started
         timings["draft_sentences"] = float(verified.total)
         timings["draft_kept"] = float(len(verified.claims))

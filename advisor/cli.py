@@ -126,6 +126,81 @@ def search(query: Optional[str] = typer.Argument(None, help="What to look for.")
     Console().print(table)
 
 
+@app.command()
+def ask(question: Optional[str] = typer.Argument(None, help="Your question about AI research/engineering roles."),
+        llm: Optional[str] = typer.Option(None, "--llm", help="local | openai:<model> | ollama:<model> | auto | none"),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        batch: Optional[Path] = typer.Option(None, "--batch", help='JSON Lines file of {"id", "q"}.')) -> None:
+    """A cited answer: every sentence carries [n] citations verified against the passages."""
+    from .answer import QuestionError, get_engine
+
+    if batch is None and question is None:
+        _fail("give a QUESTION or --batch FILE")
+    try:
+        engine = get_engine(llm, get_settings())
+    except _store_errors() as exc:
+        _fail(str(exc))
+    if batch is not None:
+        for n, obj, error in _batch_lines(batch):
+            if error:
+                _emit({"id": None, "line": n, "error": error})
+                continue
+            try:
+                _emit({"id": obj.get("id"), **engine.ask(str(obj.get("q") or "")).to_dict()})
+            except QuestionError as exc:
+                _emit({"id": obj.get("id"), "error": str(exc)})
+        return
+    try:
+        answer = engine.ask(question)
+    except QuestionError as exc:
+        _fail(str(exc))
+    if as_json:
+        _emit(answer.to_dict())
+        return
+    for notice in answer.notices:
+        _err(f"note: {notice}")
+    typer.echo(answer.answer)
+    typer.echo("")
+    for citation in answer.citations:
+        p = citation.evidence.passage
+        where = f"paper §{p.section} {p.section_title}" if p.doc == "paper" else f"[{p.doc[4:]}] {p.title}"
+        typer.echo(f"[{citation.n}] {where}: {p.text[:200]}")
+    for ev in answer.related:
+        typer.echo(f"related: {ev.passage.doc} §{ev.passage.section}: {ev.passage.text[:160]}")
+    typer.secho(f"({answer.mode}, backend {answer.backend})", fg=typer.colors.BRIGHT_BLACK)
+
+
+@eval_app.command("answers")
+def eval_answers(set_path: Path = typer.Option(..., "--set", help="JSON Lines with 'q' and 'facts'."),
+                 refusal_set: Path = typer.Option(Path("tests/answerability.jsonl"), "--refusal-set",
+                                                  help="JSON Lines with 'q' and 'covered' true/false."),
+                 llm: Optional[str] = typer.Option(None, "--llm", help="Backend spec (default: auto)."),
+                 as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Fact accuracy, citation precision/recall (ALCE-style), refusal accuracy and latency."""
+    from .evaluate import evaluate_answers
+
+    for path in (set_path, refusal_set):
+        if not path.exists():
+            _fail(f"question set {path} does not exist")
+    try:
+        result = evaluate_answers(set_path, refusal_set, llm, get_settings())
+    except (ValueError, *_store_errors()) as exc:
+        _fail(str(exc))
+    if as_json:
+        _emit(result)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Answers ({result['backend']})")
+    table.add_column("metric")
+    table.add_column("value")
+    for key, value in result.items():
+        if not isinstance(value, (list, dict)):
+            table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
+    Console().print(table)
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(set_path: Path = typer.Option(..., "--set", help="JSON Lines with 'q' and 'gold'."),
                    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -157,6 +232,24 @@ def eval_retrieval(set_path: Path = typer.Option(..., "--set", help="JSON Lines 
     Console().print(table)
     if result.get("recall@5_ratio"):
         typer.echo(f"Recall@5 ratio ours/baseline: {result['recall@5_ratio']:.2f}")
+
+
+@app.command()
+def serve(host: Optional[str] = typer.Option(None, "--host",
+                                             help="Interface to listen on (default 127.0.0.1: this machine only)."),
+          port: Optional[int] = typer.Option(None, "--port", min=1, max=65535, help="Port (default 7860).")) -> None:
+    """Serve the web app (chat, role fit, evidence explorer). Builds the index first if it is missing.
+    Never creates a public share link."""
+    from .store import ensure_index
+
+    settings = get_settings()
+    try:
+        ensure_index(settings, notify=_err)
+    except _store_errors() as exc:
+        _fail(str(exc))
+    from ui.app import serve as serve_app
+
+    serve_app(settings, host=host or settings.ui_host, port=port or settings.ui_port)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -83,9 +83,12 @@ class LlamaCppChat(BaseChatModel):
                 messages=self._messages(messages), stream=True, stop=stop,
                 max_tokens=kwargs.get("max_tokens", self.max_tokens), temperature=self.temperature,
             ):
-                delta = part["choices"][0].get("delta", {}).get("content") or ""
-                if delta:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                choice = part["choices"][0]
+                delta = choice.get("delta", {}).get("content") or ""
+                finish = choice.get("finish_reason")
+                if delta or finish:
+                    metadata = {"finish_reason": finish} if finish else {}
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta, response_metadata=metadata))
                     if run_manager:
                         run_manager.on_llm_new_token(delta, chunk=chunk)
                     yield chunk
@@ -95,6 +98,8 @@ class LlamaCppChat(BaseChatModel):
 class Backend:
     name: str  # what answers report: "local:SmolLM2-135M-Instruct", "openai:gpt-4o-mini", ...
     model: BaseChatModel
+    # Backends that end a complete stream with a finish reason; a stream without one was cut off.
+    reports_finish: bool = True
 
 
 def _ollama_model(settings: Settings, timeout: float) -> str | None:
@@ -147,7 +152,7 @@ def get_backend(spec: str | None = None, settings: Settings | None = None) -> Ba
             raise BackendError("ollama needs a model name: --llm ollama:<model>")
         model = ChatOllama(model=name, base_url=settings.ollama_url, temperature=settings.llm_temperature,
                            num_predict=settings.llm_max_tokens, client_kwargs={"timeout": settings.llm_timeout_s})
-        return Backend(f"ollama:{name}", model)
+        return Backend(f"ollama:{name}", model)  # ChatOllama reports done_reason
     if kind == "none":
         raise BackendError("no language model (--llm none): evidence-only answers")
     raise BackendError(f"unknown backend {spec!r}: use local, openai:<model>, ollama:<model>, auto or none")

@@ -62,6 +62,24 @@ class Settings(BaseSettings):
     support_threshold: float = 0.6
     support_min_similarity: float = 0.5
 
+    # Citation audit (audit.py): a verdict for each (citing sentence of the paper, reference) pair, from
+    # ground.score_support over the source's passages. "supported" needs support >= the supported
+    # threshold, cosine >= audit_min_similarity, every number and name of the sentence in the source and
+    # its quotations found there (verbatim or with only meaning-preserving edits); "partial" needs
+    # support >= the partial threshold; below it, "not-supported". A quotation that is not in the source
+    # caps the pair at "partial" (and "not-supported" when the sentence is not otherwise supported).
+    audit_supported_threshold: float = 0.6
+    audit_partial_threshold: float = 0.45
+    audit_min_similarity: float = 0.5
+    # A quotation is found when at least this share of its words line up, in order, with the source.
+    audit_quote_found_ratio: float = 0.6
+    # Shorter quoted spans are terms or scare quotes ("research", "plumbing"), not quotations.
+    audit_quote_min_words: int = 4
+    # A citation on a phrase ("quantization [13–15]") vouches for the term: "supported" when all its
+    # words occur in the source, "partial" when half do or the term is this similar to a source sentence.
+    audit_term_similarity: float = 0.45
+    audit_evidence_passages: int = 3  # best passages of the source shown with each verdict
+
     # Language model backends (llm.py): local | openai:<model> | ollama:<model> | auto | none
     llm: str = "auto"
     llm_base_url: str | None = None  # OpenAI-compatible server; the key comes from OPENAI_API_KEY
@@ -98,8 +116,9 @@ class Settings(BaseSettings):
     # says nothing about the skill, at the ceiling it is fully about it (linear in between).
     fit_sim_floor: float = 0.30
     fit_sim_ceiling: float = 0.62
-    # A clause speaks to a skill only within this cosine of the clause's best skill, so a sentence about
-    # serving does not also count, more faintly, as data pipelines and testing.
+    # A phrase speaks to a skill fully only if it is the phrase's best skill; the relevance fades linearly to
+    # zero as the skill's cosine falls this far behind the best, so "design experiments" is about
+    # experiment design, not also (a little less) about implementing experiments.
     fit_sim_window: float = 0.12
     # Relevance given by a cue phrase from the paper's vocabulary ("publish", "A/B test", "latency").
     fit_cue_strong: float = 0.85
@@ -117,6 +136,17 @@ class Settings(BaseSettings):
     fit_evidence_scale: float = 1.0
     fit_max_profile_chars: int = 20000  # longer profiles are cut, with a note; a CV fits easily
     fit_max_file_bytes: int = 5 * 1024 * 1024  # uploaded CV/profile files: 5 MB
+
+    # Web app (ui/app.py, `advisor serve`). Loopback by default: the app has no authentication.
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 7860
+    ui_max_message_chars: int = 4000  # longer chat messages are cut to this, with a notice
+    # Uploads above this are refused by Gradio before they reach the server (the fit reader has its own
+    # 5 MB check for files that get through another way).
+    ui_max_upload_mb: float = 5.0
+    # 20 simultaneous chats must all complete; with Gradio's default limit of 1 they wait in line.
+    ui_concurrency: int = 20
+    ui_max_queue: int = 200  # beyond this many waiting requests new ones are refused rather than piled up
 
     def model_path(self) -> Path:
         if self.embed_model_path is not None:
