@@ -260,6 +260,8 @@ def build_index(settings: Settings | None = None, rebuild: bool = False, progres
     settings = settings or get_settings()
     started = time.perf_counter()
     settings.index_dir.mkdir(parents=True, exist_ok=True)
+    if settings.chroma_url:
+        chroma_client(settings)  # fail fast on a dead server, before minutes of embedding
     fingerprint = corpus_fingerprint(settings)
     passages = load_corpus(settings.corpus_dir, settings.window_words)
 
