@@ -502,31 +502,59 @@ class AnswerEngine:
         assert final is not None
         return final
 
-    # Role-fit routing: the fit engine answers "which role fits me?" when it is installed.
+    # Role-fit routing: "which role fits me?" goes to the fit engine, as does the self-description a user
+    # gives after the advisor asked for one.
     def _maybe_fit(self, question: str, standalone: str, history: Sequence[dict], backend_name: str,
                    notices: list[str]) -> Answer | None:
-        try:
-            from . import fit
-        except ImportError:
-            return None
-        if not fit.is_fit_question(question):
+        from . import fit
+
+        asked_for_profile = bool(history) and history[-1].get("role") == "assistant" and \
+            str(history[-1].get("content", "")).startswith(prompts.FIT_NEEDS_PROFILE[:30])
+        if not (fit.is_fit_question(question) or asked_for_profile):
             return None
         return fit_answer(question, history, backend_name, notices, self.settings)
 
 
 def fit_answer(question: str, history: Sequence[dict], backend_name: str, notices: list[str],
                settings: Settings) -> Answer:
-    """Answer a fit question with the role-fit engine, from the user's own words in this chat."""
+    """Answer a fit question with the role-fit engine, from the user's own words in this chat; every
+    reason cites the Table 1 row or the Section 3/4 passage it rests on."""
     from . import fit
 
-    profile = " ".join([m["content"] for m in history if m.get("role") == "user"] + [question])
-    result = fit.assess(profile, settings=settings)
+    profile = " ".join([str(m["content"]) for m in history if m.get("role") == "user"] + [question])
+    result = fit.fit(profile, settings=settings)
     data = result.to_dict()
-    if data.get("needs_more"):
-        return Answer(question=question, answer=prompts.FIT_NEEDS_PROFILE, citations=(), claims=(), grounded=False,
-                      backend=backend_name, mode="fit", notices=tuple(notices), fit=data)
-    return Answer(question=question, answer=fit.summary_text(result), citations=(), claims=(), grounded=True,
-                  backend=backend_name, mode="fit", notices=tuple(notices), fit=data)
+    common = dict(question=question, backend=backend_name, mode="fit", fit=data)
+    if result.needs_more or not result.ranking:
+        return Answer(answer=prompts.FIT_NEEDS_PROFILE, citations=(), claims=(), grounded=False,
+                      notices=tuple(notices + [result.message] if result.message else notices), **common)
+    evidence: list[Evidence] = []
+    claims: list[Claim] = []
+
+    def cite(passages) -> tuple[int, ...]:
+        numbers = []
+        for passage in passages[:1]:
+            ids = [e.passage.id for e in evidence]
+            if passage.id not in ids:
+                evidence.append(Evidence(passage, 0.0, ("fit",)))
+                ids.append(passage.id)
+            numbers.append(ids.index(passage.id) + 1)
+        return tuple(numbers)
+
+    top = result.ranking[0]
+    runner = result.ranking[1] if len(result.ranking) > 1 else None
+    lead = f"From what you describe, {top.role} fits best ({top.score:.0%} of the fit)"
+    lead += f", ahead of {runner.role} ({runner.score:.0%})." if runner else "."
+    claims.append(Claim(lead, cite(top.citations), 1.0, True, "fit"))
+    for reason in top.reasons[:3]:
+        claims.append(Claim(reason.text, cite(reason.citations), 1.0, True, "fit"))
+    if result.close and result.follow_up:
+        question_text = result.follow_up.get("question") if isinstance(result.follow_up, dict) else None
+        if question_text:
+            claims.append(Claim(str(question_text), (), 1.0, True, "note"))
+    answer = assemble(question, claims, evidence, grounded=True, notices=tuple(notices), **{
+        k: v for k, v in common.items() if k != "question"})
+    return answer
 
 
 _engines: dict[tuple, AnswerEngine] = {}
