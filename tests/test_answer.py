@@ -274,3 +274,23 @@ def test_real_smollm2_answer_is_grounded(settings, retriever):
     assert answer.mode in ("grounded", "evidence")
     assert_well_cited(answer, engine)
     assert "ph" in answer.answer.lower()  # Ph.D. / PhD
+
+
+# ---------------------------------------------------------------- role-fit routing
+
+
+def test_fit_question_is_routed_to_the_fit_engine_with_cited_reasons(plain_engine):
+    answer = plain_engine.ask("Which role fits me? I have a PhD, love publishing papers and inventing new "
+                              "methods, and I don't want to deploy products.")
+    assert answer.mode == "fit" and answer.fit["ranking"][0]["role"] == "Research Scientist"
+    assert answer.citations and all(c.evidence.passage.doc == "paper" for c in answer.citations)
+    assert "Research Scientist" in answer.answer
+
+
+def test_fit_question_without_a_profile_asks_for_one_then_uses_the_reply(plain_engine):
+    first = plain_engine.ask("Which role fits me?")
+    assert first.mode == "fit" and first.fit["needs_more"] and not first.citations
+    history = [{"role": "user", "content": "Which role fits me?"}, {"role": "assistant", "content": first.answer}]
+    second = plain_engine.ask("I turn proven models into reliable low-latency services with monitoring and CI/CD.",
+                              history)
+    assert second.mode == "fit" and second.fit["ranking"][0]["role"] == "ML Engineer"
