@@ -20,17 +20,26 @@ class MiniLMEmbeddings(Embeddings):
 
     def __init__(self, model_path: Path, batch_size: int = 64, threads: int = 2):
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
+
+        transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
         torch.set_num_threads(threads)
         self.model_path = Path(model_path)
         self.batch_size = batch_size
+        self.threads = threads
         self.model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        import torch
+
         with _lock:  # torch inference is not re-entrant across threads on one model
+            # A query or two is too small to split across cores: one thread avoids the fork/join cost
+            # (and collapses far less when the other core is busy). Batches use every thread.
+            torch.set_num_threads(1 if len(texts) <= 4 else self.threads)
             vectors = self.model.encode(
                 texts, batch_size=self.batch_size, normalize_embeddings=True,
                 convert_to_numpy=True, show_progress_bar=progress,
