@@ -252,5 +252,190 @@ def serve(host: Optional[str] = typer.Option(None, "--host",
     serve_app(settings, host=host or settings.ui_host, port=port or settings.ui_port)
 
 
+def _fit_errors():
+    from .corpus import CorpusError
+    from .fit import FitInputError, FitModelError
+    from .profile_files import ProfileFileError
+
+    return (FitInputError, FitModelError, ProfileFileError, CorpusError)
+
+
+def _print_fit(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for note in result.notes:
+        if note not in result.message:
+            _err(f"note: {note}")
+    if result.needs_more:
+        typer.echo(result.message)
+        typer.echo("Quiz keys: " + ", ".join(q["skill"] for q in result.quiz) + "  (e.g. --quiz publication=4)")
+        return
+    table = Table(title=f"Role fit (confidence {result.confidence_label}, margin {result.margin:.2f})")
+    for col in ("#", "role", "share", "Table 1 score", "Section 4/6 wording"):
+        table.add_column(col)
+    for i, role in enumerate(result.ranking, 1):
+        table.add_row(str(i), role.role, f"{role.score:.0%}", f"{role.table_score:+.2f}",
+                      f"{role.definition_score:+.3f}")
+    console.print(table)
+    for role in result.ranking[:2]:
+        typer.secho(f"Why {role.role}:", bold=True)
+        for reason in role.reasons:
+            typer.echo(f"  - {reason.text} [{', '.join(p.id for p in reason.citations)}]")
+        if role.closest:
+            typer.echo(f"  - Closest wording in the paper: “{role.closest['paper']}” "
+                       f"[{role.closest['passage_id']}]")
+    if result.follow_up:
+        typer.echo(f"Follow-up: {result.follow_up['question']}  (--quiz {result.follow_up['skill']}=N)")
+    if result.archetypes:
+        typer.echo("Organisations that hire most for this profile (paper §6):")
+        for a in result.archetypes:
+            typer.echo(f"  - {a['name']} [{a['citation']['id']}]: {a['why']}")
+
+
+@app.command("fit")
+def fit_command(profile: Optional[str] = typer.Argument(None, help="A few sentences about you: what you like, "
+                                                                   "have done, want to avoid."),
+                file: Optional[Path] = typer.Option(None, "--file", help="CV/profile: .txt, .md, .pdf or .docx "
+                                                                         "(max 5 MB, read in memory only)."),
+                quiz: Optional[list[str]] = typer.Option(None, "--quiz", help="skill=0..4, repeatable; "
+                                                         "overrides the text for that skill (e.g. publication=4)."),
+                batch: Optional[Path] = typer.Option(None, "--batch", help='JSON Lines file of {"id", "profile"} '
+                                                     '(optional "quiz": {skill: level}).'),
+                plot: Optional[Path] = typer.Option(None, "--plot", help="Save a chart of you vs the top roles "
+                                                    "(PNG, SVG or PDF by extension)."),
+                as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Which of the four roles fits you, from the paper's Table 1 skill matrix: ranked, explained, cited."""
+    from .fit import fit, get_fit_model, parse_quiz_args, plot_fit
+    from .profile_files import read_profile_path
+
+    settings = get_settings()
+    if batch is None and profile is None and file is None and not quiz:
+        _fail("give a PROFILE_TEXT, --file, --quiz skill=level or --batch FILE")
+    if batch is not None and (profile is not None or file is not None or quiz or plot is not None):
+        _fail("--batch reads every profile from the file; drop PROFILE_TEXT, --file, --quiz and --plot")
+    try:
+        model = get_fit_model(settings)
+        answers = parse_quiz_args(quiz or [])
+    except _fit_errors() as exc:
+        _fail(str(exc))
+    if batch is not None:
+        for n, obj, error in _batch_lines(batch):
+            if error:
+                _emit({"id": None, "line": n, "error": error, "ranking": [], "skills": {}})
+                continue
+            try:
+                line_quiz = obj.get("quiz")
+                if line_quiz is not None and not isinstance(line_quiz, dict):
+                    raise ValueError('"quiz" must be an object like {"publication": 4}')
+                _emit({"id": obj.get("id"), **fit(str(obj.get("profile") or ""), line_quiz, model=model).to_dict()})
+            except (ValueError, *_fit_errors()) as exc:
+                _emit({"id": obj.get("id"), "line": n, "error": str(exc), "ranking": [], "skills": {}})
+        return
+    try:
+        text = profile or ""
+        if file is not None:
+            text = f"{text}\n{read_profile_path(file, settings.fit_max_file_bytes)}".strip()
+        result = fit(text, answers, model=model)
+    except _fit_errors() as exc:
+        _fail(str(exc))
+    if plot is not None:
+        try:
+            plot_fit(result).savefig(plot)
+        except (OSError, ValueError) as exc:
+            _fail(f"could not write the chart to {plot}: {exc}")
+        _err(f"chart written to {plot}")
+    if as_json:
+        _emit(result.to_dict())
+        return
+    _print_fit(result)
+
+
+@eval_app.command("fit")
+def eval_fit(set_path: Path = typer.Option(..., "--set", help="JSON Lines with 'profile' and 'top1' (role list)."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Top-1 and top-2 accuracy (and log loss of the shares) of the role fit on a persona set."""
+    from .fit import evaluate_fit
+
+    if not set_path.exists():
+        _fail(f"persona set {set_path} does not exist")
+    try:
+        result = evaluate_fit(set_path, get_settings())
+    except (ValueError, *_fit_errors()) as exc:
+        _fail(str(exc))
+    if as_json:
+        _emit(result)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Role fit on {set_path.name}: top-1 {result['top1_hits']}/{result['personas']}, "
+                        f"top-2 {result['top2_hits']}/{result['personas']}, log loss {result['log_loss']:.3f}")
+    for col in ("id", "expected", "ranking", "share", "top-1"):
+        table.add_column(col, overflow="fold")
+    for r in result["results"]:
+        table.add_row(str(r["id"]), ", ".join(r["expected"]), " > ".join(r["ranking"]) or "(needs more)",
+                      f"{r['top_share']:.2f}" if r["top_share"] is not None else "-", "yes" if r["top1"] else "NO")
+    Console().print(table)
+
+
+@app.command("audit")
+def audit_command(ref: Optional[int] = typer.Option(None, "--ref", help="Only the pairs that cite reference [N]."),
+                  section: Optional[str] = typer.Option(None, "--section",
+                                                        help="Only sentences of section S (its number or title words)."),
+                  as_json: bool = typer.Option(False, "--json", help="Print the verdicts as a JSON list."),
+                  full: bool = typer.Option(False, "--full", help="With --json: an object that also holds the "
+                                                                  "uncited quotations and the metadata checks."),
+                  report: Optional[Path] = typer.Option(None, "--report", help="Write a Markdown report to this file.")) -> None:
+    """Citation audit: does each source say what the paper's citing sentences attribute to it?
+
+    One verdict per (citing sentence, reference) pair: supported, partial, not-supported or no-source-text,
+    with the best source passages, a one-line reason and a word-level diff of every quotation."""
+    from .audit import (AuditError, audit_report_markdown, cached_audit, check_ref, check_section, select_verdicts,
+                        verdict_counts)
+    from .corpus import load_references
+
+    settings = get_settings()
+    try:
+        if ref is not None:
+            check_ref(ref, settings)
+        result = cached_audit(settings)
+        if section is not None:
+            check_section(section, result.verdicts)
+    except AuditError as exc:
+        _fail(str(exc))
+    except _store_errors() as exc:
+        _fail(str(exc))
+    verdicts = select_verdicts(result.verdicts, ref, section)
+    uncited = [u for u in result.uncited if ref is None and (section is None or u.section == section.strip())]
+    metadata = [m for m in result.metadata if ref is None or m.ref == ref]
+    if report is not None:
+        text = audit_report_markdown(verdicts, uncited, metadata, settings, load_references(settings.corpus_dir))
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(text, encoding="utf-8")
+        _err(f"wrote {report} ({len(verdicts)} pairs)")
+    if as_json:
+        if full:
+            _emit({"verdicts": [v.to_dict() for v in verdicts], "uncited_quotes": [u.to_dict() for u in uncited],
+                   "metadata": [m.to_dict() for m in metadata], "counts": verdict_counts(verdicts)})
+        else:
+            _emit([v.to_dict() for v in verdicts])
+        return
+    if report is not None:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=True)
+    for col in ("ref", "§", "line", "verdict", "score", "claim", "reason"):
+        table.add_column(col, overflow="fold")
+    for v in verdicts:
+        table.add_row(f"[{v.ref}]", v.section, str(v.line), v.verdict, f"{v.score:.2f}", v.claim[:160], v.reason)
+    Console().print(table)
+    counts = verdict_counts(verdicts)
+    typer.echo(f"{len(verdicts)} pairs: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
