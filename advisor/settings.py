@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     local_n_ctx: int = 4096
     llm_timeout_s: float = 8.0
     llm_max_tokens: int = 160
+    # The bundled model has one llama.cpp context per process; a chat that cannot get it within this
+    # many seconds answers from the evidence (with a note) rather than waiting behind the queue.
+    local_busy_wait_s: float = 2.0
     llm_temperature: float = 0.0
 
     # Answers (answer.py)

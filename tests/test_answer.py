@@ -276,6 +276,19 @@ def test_real_smollm2_answer_is_grounded(settings, retriever):
     assert "ph" in answer.answer.lower()  # Ph.D. / PhD
 
 
+def test_busy_local_model_gives_the_evidence_answer_instead_of_queueing(settings, retriever):
+    from advisor import llm
+
+    engine = AnswerEngine(settings.model_copy(update={"local_busy_wait_s": 0.5}), retriever, llm="local")
+    with llm._GENERATE_LOCK:  # another chat is generating
+        started = time.perf_counter()
+        answer = engine.ask("What degree do research scientist roles usually require?")
+        waited = time.perf_counter() - started
+    assert answer.mode == "evidence" and any("busy" in n for n in answer.notices)
+    assert waited < 5
+    assert_well_cited(answer, engine)
+
+
 # ---------------------------------------------------------------- role-fit routing
 
 

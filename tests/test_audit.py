@@ -263,6 +263,35 @@ def test_answer_citations_can_look_up_the_verdicts_of_a_paper_passage(settings, 
     assert audit_verdicts_for("ref-1:excerpt:02", settings=settings, embedder=embedder) == ()
 
 
+def test_answers_carry_the_verdicts_of_the_paper_passages_they_cite(settings, retriever, result):
+    from advisor.answer import AnswerEngine
+
+    engine = AnswerEngine(settings, retriever, llm="none", wait_for_audit=True)
+    answer = engine.ask("What experience does OpenAI's research engineer role seek?")
+    citing = [c for c in answer.citations if c.evidence.passage.doc == "paper" and c.evidence.passage.cites]
+    assert citing, "the answer cites a paper passage that itself cites a source"
+    for citation in citing:
+        assert citation.audit, f"{citation.evidence.passage.id} carries no verdicts"
+        assert {v["ref"] for v in citation.audit} <= set(citation.evidence.passage.cites)
+        assert all(v["verdict"] in ("supported", "partial", "not-supported", "no-source-text")
+                   for v in citation.audit)
+    assert "audit" in answer.to_dict()["citations"][answer.citations.index(citing[0])]
+    # A source passage has no citations of its own to audit.
+    assert all(not c.audit for c in answer.citations if c.evidence.passage.doc != "paper")
+
+
+def test_an_answer_never_waits_for_an_audit_that_is_not_cached(index_copy, retriever, monkeypatch):
+    from advisor.answer import AnswerEngine
+
+    monkeypatch.setattr(audit, "_SUMMARIES", {})
+    for cached in index_copy.index_dir.glob("*/audit.json"):
+        cached.unlink()
+    monkeypatch.setattr(audit, "audit_corpus", lambda *a, **k: pytest.fail("the audit ran inside an answer"))
+    engine = AnswerEngine(index_copy, retriever, llm="none")
+    answer = engine.ask("What experience does OpenAI's research engineer role seek?")
+    assert answer.citations and not any(c.audit for c in answer.citations)
+
+
 def test_report_lists_problem_pairs_with_evidence_and_diff(result, settings):
     refs = load_references(CORPUS)
     report = audit_report_markdown(result.verdicts, result.uncited, result.metadata, settings, refs)
