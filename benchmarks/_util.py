@@ -30,7 +30,7 @@ def print_table(title: str, columns: list[str], rows: list[list]) -> None:
         table.add_column(col)
     for row in rows:
         table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row])
-    Console().print(table)
+    Console(width=max(Console().width, 130)).print(table)  # whole rows even when piped to a file
 
 
 def median(values: list[float]) -> float:
