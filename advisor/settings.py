@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     coverage_word_similarity: float = 0.7  # a question word is "known" if a corpus word is this close
     coverage_min_word_share: float = 0.45  # some top passage must contain this share of the question's words
 
-    # Role fit (fit.py; docs/README-fit.md explains the model).
+    # Role fit (fit.py; README.md "Role fit" explains the model).
     # Table 1 symbols -> how involved a role is in a skill, 0..1.
     fit_level_core: float = 1.0  # ✓✓ "core focus of role"
     fit_level_frequent: float = 0.6  # ✓ "frequently involved"

@@ -183,6 +183,15 @@ class Library:
 # ---------------------------------------------------------------- event handlers
 
 
+def evidence_column(tab: str, elem_id: str):
+    """The evidence panel beside a tab's main column; citation chips clicked inside the tab open here."""
+    import gradio as gr
+
+    with gr.Column(scale=2, elem_classes=["evidence-column"]):
+        gr.Markdown("#### Evidence")
+        return gr.HTML(render.empty_panel_html(), js_on_load=cite_listener_js(tab), elem_id=elem_id, min_height=200)
+
+
 def build_app(settings: Settings | None = None, *, answer_stream: AnswerStream | None = None,
               library: Library | None = None):
     """The Blocks app. `answer_stream(question, history)` defaults to advisor.answer.stream_answer."""
@@ -357,10 +366,7 @@ def build_app(settings: Settings | None = None, *, answer_stream: AnswerStream |
                             new = gr.Button("New chat", elem_id="new-chat")
                             export = gr.Button("Export Markdown", elem_id="export")
                         export_markdown = gr.Textbox(visible=False, elem_id="export-markdown")
-                    with gr.Column(scale=2, elem_classes=["evidence-column"]):
-                        gr.Markdown("#### Evidence")
-                        evidence = gr.HTML(render.empty_panel_html(), js_on_load=cite_listener_js("tab-chat"),
-                                           elem_id="chat-evidence", min_height=200)
+                    evidence = evidence_column("tab-chat", "chat-evidence")
             with gr.Tab("Role fit", elem_id="tab-fit"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
@@ -377,10 +383,7 @@ def build_app(settings: Settings | None = None, *, answer_stream: AnswerStream |
                         find = gr.Button("Find my role", variant="primary", elem_id="find-role")
                         fit_view = gr.HTML(elem_id="fit-result")
                         fit_chart = gr.Plot(label="Your profile against Table 1", elem_id="fit-chart")
-                    with gr.Column(scale=2, elem_classes=["evidence-column"]):
-                        gr.Markdown("#### Evidence")
-                        fit_evidence = gr.HTML(render.empty_panel_html(), js_on_load=cite_listener_js("tab-fit"),
-                                               elem_id="fit-evidence", min_height=200)
+                    fit_evidence = evidence_column("tab-fit", "fit-evidence")
             with gr.Tab("Evidence explorer", elem_id="tab-explorer"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
