@@ -8,6 +8,7 @@ any doubt and we fall back to torch).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -154,12 +155,13 @@ def _load(model_path: str, batch_size: int, threads: int, onnx_path: str | None)
 
 
 def onnx_path_for(settings: Settings) -> Path | None:
-    """Where the ONNX export of the embedding model lives (generated, beside the index), or None."""
+    """Where the ONNX export of the embedding model lives (generated, git-ignored), or None."""
     if settings.query_encoder != "onnx":
         return None
     import torch
 
-    return Path(settings.index_dir) / "encoder" / f"{MODEL_NAME}-torch{torch.__version__}.onnx"
+    model = hashlib.sha256(str(Path(settings.model_path()).resolve()).encode()).hexdigest()[:10]
+    return Path(settings.encoder_dir) / f"minilm-{model}-torch{torch.__version__}.onnx"
 
 
 def get_embedder(settings: Settings | None = None) -> MiniLMEmbeddings:

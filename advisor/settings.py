@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # "onnx": single queries run through an ONNX export of the same model (exported once into
     # index/encoder/, vectors checked against torch at load) — about 2x faster; "torch": never export.
     query_encoder: Literal["onnx", "torch"] = "onnx"
+    # Where that export lives. It depends only on the model, so every index (and every test's private
+    # copy of one) shares it.
+    encoder_dir: Path = PROJECT_ROOT / "index" / "encoder"
 
     # Retrieval
     top_k: int = 5
