@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+import difflib
 import logging
 from dataclasses import dataclass, replace
 from typing import Iterator, Sequence
@@ -105,6 +106,18 @@ def condense_question(question: str, history: Sequence[dict], backend: Backend |
 _QUESTION_WORDS = frozenset("""what which who whom whose why how when where does do did is are was were can could should
 would will shall may might must tell explain describe say says list give name anyone someone something paper
 source sources role roles""".split())
+# Words that frame a question rather than name its topic: that the corpus never uses "insist" or "basis"
+# says nothing about whether it covers "why does OpenAI insist on ..." or "on what basis are ... evaluated".
+_FRAMING_WORDS = frozenset("""want wants wanted wanting wont wouldnt dont doesnt isnt arent cant need needs needed
+let lets letting insist insists insisted suppose supposed expect expects expected consider considered count
+counts mean means meant happen happens happened seem seems seemed signal signals sort kind kinds type types
+way ways thing things stuff lot lots bit basis period fraction part parts point points reason reasons case
+cases sense ahead anyway actually really basically generally usually typically exactly eventually currently
+nowadays today overall main mainly mostly often ever still even also instead rather pretty quite good bad
+better best worse worst big small huge tiny right wrong true false real okay sure like likely possible
+possibly probably guess think know knows learn pick picking picked get gets getting got take takes taking
+look looking looks come comes coming came go goes going went make makes making made keep keeps put puts
+resort resorting end ends ending""".split())
 
 
 class Vocabulary:
@@ -142,9 +155,16 @@ class Vocabulary:
                         pass  # a read-only index still works, it just recomputes next time
         return self._vectors
 
+    def spelled_like_known(self, word: str) -> bool:
+        """A typo ("reserach") or a clipped form ("param", "infra") of a corpus word is that word."""
+        if len(word) >= 4 and len(word) < 8 and any(w.startswith(word) and len(w) > len(word) for w in self.words):
+            return True
+        return len(word) >= 6 and bool(difflib.get_close_matches(word, self.words, n=1, cutoff=0.85))
+
     def unknown(self, words: Sequence[str], min_similarity: float) -> tuple[str, ...]:
         """The words with neither an exact (stemmed) match nor a close neighbour in the corpus."""
-        candidates = [w for w in words if w not in self.stems and stem(w) not in self.stems]
+        candidates = [w for w in words if w not in self.stems and stem(w) not in self.stems
+                      and not self.spelled_like_known(w)]
         if not candidates:
             return ()
         sims = self._embedder.encode(candidates) @ self.vectors().T
@@ -166,7 +186,7 @@ def assess_coverage(question: str, evidence: Sequence[Evidence], vocabulary: Voc
     about pay in general)."""
     best = max((e.ranks.get("dense_sim") or 0.0 for e in evidence), default=0.0)
     words = [w for w in words_of(question) if w not in _QUESTION_WORDS and w not in STOPWORDS
-             and not w.isdigit() and len(w) > 2]
+             and w.replace("'", "") not in _FRAMING_WORDS and not w.isdigit() and len(w) > 2]
     unknown = vocabulary.unknown(list(dict.fromkeys(words)), settings.coverage_word_similarity)
     if best < settings.coverage_min_similarity:
         return Coverage(False, best, unknown, f"best passage similarity {best:.2f} < {settings.coverage_min_similarity}")

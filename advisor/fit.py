@@ -236,7 +236,9 @@ SKILL_CUES: dict[str, list[tuple[str, bool]]] = {
         (r"\bnew (?:\w+ ){0,2}(?:methods?|algorithms?|architectures?|modell?ing approach(?:es)?)\b", _S),
         (r"\balgorithm(?:ic)? design\b", _S), (r"\bfundamental research\b", _S),
         (r"\bresearch (?:agendas?|directions?|questions?)\b", _S), (r"\bpioneer", _S),
-        (r"\btheor(?:y|etical)\b", _S), (r"\balgorithms?\b", _W), (r"\bresearch\b", _W),
+        (r"\btheor(?:y|etical)\b", _S), (r"\b(?:convergence|proofs?|theorems?|derivations?)\b", _S),
+        (r"\bopen (?:research )?(?:questions?|problems?)\b", _S),
+        (r"\balgorithms?\b", _W), (r"\bresearch\b", _W),
         (r"\bideas?\b", _W), (r"\bbreakthroughs?\b", _W),
     ],
     "implementation": [
@@ -291,7 +293,8 @@ SKILL_CUES: dict[str, list[tuple[str, bool]]] = {
         (r"\b(?:neurips|nips|icml|iclr|acl|emnlp|cvpr|iccv|eccv|aaai|naacl|kdd)\b", _S),
         (r"\bco-?author", _S), (r"\bacadem(?:ic|ia)\b", _S),
         (r"\bresearch community\b", _S), (r"\bpeer[- ]review", _S), (r"\bjournals?\b", _S),
-        (r"\bpapers?\b", _W), (r"\bliterature\b", _W), (r"\barxiv\b", _W), (r"\bwrit(?:e|ing) up\b", _W),
+        (r"\bpapers?\b", _W), (r"\bliterature\b", _W), (r"\barxiv\b", _W),
+        (r"\bwrit(?:e|es|ing) (?:\w+ ){0,2}up\b", _W),
     ],
     "deployment": [
         (r"\bdeploy", _S), (r"\bin production\b", _S), (r"\bserv(?:e|es|ing) (?:\w+ ){0,2}models?\b", _S),
@@ -330,7 +333,10 @@ class Clause:
 _NEGATOR = re.compile(
     r"\b(?:not|no|never|none|nor|neither|don'?t|doesn'?t|didn'?t|won'?t|wouldn'?t|can'?t|cannot|isn'?t|"
     r"aren'?t|hate[sd]?|hating|dislike[sd]?|avoid(?:s|ing)?|without|tired of|bored|bores?|boring|"
-    r"fed up|dread(?:s|ing)?|uninterested|allergic|rather than|instead of|as opposed to|less)\b", re.I)
+    r"fed up|dread(?:s|ing)?|uninterested|allergic|rather than|instead of|as opposed to|less|"
+    # handing work to someone else is not wanting to do it: "I'd hand the implementation off to engineers"
+    r"hand(?:s|ing|ed)? (?:\w+ ){0,3}off|delegat(?:e|es|ing)|offload(?:s|ing)?|outsourc(?:e|es|ing)|"
+    r"leav(?:e|es|ing) (?:\w+ ){0,3}to (?:others|someone else|engineers|the \w+ team))\b", re.I)
 # Phrases that contain a negator but are not negative.
 _NOT_NEGATION = re.compile(r"\b(?:not only|no matter|no doubt|can'?t wait|never mind|"
                            r"(?:don'?t|do not|wouldn'?t|would not) mind)\b", re.I)
@@ -438,7 +444,9 @@ _FILLER = set("""i i'm i'd i've me my mine we our you it its is are am was be be
 never nor neither don't doesn't didn't won't wouldn't can't cannot isn't aren't for to of the a an and or
 really at all much very thing things cup tea that this just so too either any interested interest want like
 bore bores bored boring hate hates hated dislike dislikes avoid without tired fed up dread allergic rather
-than instead as opposed less""".split())
+than instead as opposed less motivate motivates motivating excite excites exciting appeal appeals
+appealing attract attracts inspire inspires thrill thrills suit suits energize energizes fun my thing""".split())
+# "X don't motivate me" / "X doesn't excite me": a negator followed only by a verb of appeal negates X too.
 
 
 def _content_words(text: str) -> list[str]:
@@ -927,6 +935,23 @@ def dense_relevance(vectors: np.ndarray, model: FitModel) -> np.ndarray:
     return dense * np.clip(1.0 - behind_best / max(s.fit_sim_window, 1e-6), 0.0, 1.0)
 
 
+# What someone did before counts less than what they say they want next, when they say both: "I was a
+# software engineer for six years ... now I mainly want to formulate new algorithms". A CV (all past) keeps
+# full weight, since it has nothing forward-looking to outweigh it.
+_BACKGROUND = re.compile(r"\b(?:i was|i worked|i spent|i used to|used to be|previously|formerly|"
+                         r"before (?:going|moving|switching|joining|that)|in my (?:last|previous|old) (?:job|role))\b", re.I)
+_ASPIRATION = re.compile(r"\b(?:i(?:'d| would)? (?:\w+ )?(?:want|like to|love to|hope|aim|plan)|looking for|"
+                         r"my goal|ideally|next (?:role|job|step))\b", re.I)
+
+
+def clause_weights(clauses: Sequence[Clause]) -> np.ndarray:
+    """1 per clause; half for a hedge ("a bit", "occasionally"), half for background next to aspirations."""
+    aspiring = any(_ASPIRATION.search(c.sentence) for c in clauses)
+    return np.array([(0.5 if c.hedged else 1.0)
+                     * (0.5 if aspiring and _BACKGROUND.search(c.sentence) and not _ASPIRATION.search(c.sentence)
+                        else 1.0) for c in clauses])
+
+
 def text_evidence(profile: str, model: FitModel) -> TextEvidence:
     clauses = split_clauses(profile)
     n_roles, n_skills = len(ROLES), len(model.skill_ids)
@@ -943,14 +968,14 @@ def text_evidence(profile: str, model: FitModel) -> TextEvidence:
                      for t in texts])
     # A clause's skills come from its fragments (sharp) plus cue phrases anywhere in it.
     relevance = np.zeros((len(clauses), n_skills))
+    weights = clause_weights(clauses)
     for i, clause in enumerate(clauses):
         relevance[i] = np.maximum(dense[[position[f] for f in fragments[i]]].max(axis=0), cues[position[clause.text]])
-        if clause.hedged:
-            relevance[i] *= 0.5
+        relevance[i] *= weights[i]
     units = [(i, t) for i, c in enumerate(clauses) for t in dict.fromkeys([c.text, *fragments[i]])]
     rows = [position[t] for _, t in units]
     unit_clause = np.array([i for i, _ in units])
-    hedge = np.array([0.5 if clauses[i].hedged else 1.0 for i, _ in units])
+    hedge = np.array([weights[i] for i, _ in units])
     unit_weight = np.maximum(dense[rows], cues[rows]).max(axis=1) * hedge
     sims = vectors[rows] @ model.role_vectors.T  # units x role sentences
     owner = np.array([ROLES.index(r.role) for r in model.role_sentences])

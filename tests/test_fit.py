@@ -180,12 +180,25 @@ def test_negation_lowers_the_skill(model):
     ("I make it train without crashing, and who turns sketches into clean code",
      [(False, "I make it train"), (True, "crashing"), (False, "turns sketches into clean code")]),
     ("I don't mind on-call", [(False, "on-call")]),
+    ("Product roadmaps and quarterly targets don't motivate me", [(True, "Product roadmaps")]),
+    ("I'd hand the implementation off to engineers", [(True, "the implementation off to engineers")]),
+    ("I design new methods and delegate the scaling work", [(False, "design new methods"),
+                                                            (True, "the scaling work")]),
 ])
 def test_negation_scope(text, expected):
     clauses = split_clauses(text)
     assert len(clauses) == len(expected)
     for clause, (negative, words) in zip(clauses, expected):
         assert clause.negative is negative and words in clause.text, clause
+
+
+def test_past_background_weighs_less_than_what_the_person_wants_next():
+    from advisor.fit import clause_weights
+
+    clauses = split_clauses("I was a software engineer for six years. Now I mainly want to invent new algorithms.")
+    assert list(clause_weights(clauses)) == [0.5, 1.0]
+    cv = split_clauses("- Built CI pipelines for the model codebase\n- Was on the on-call rota for serving")
+    assert list(clause_weights(cv)) == [1.0, 1.0]  # a CV is all background: nothing to outweigh it
 
 
 def test_each_skill_level_names_the_sentence_that_drove_it(model):
