@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 import re
 from dataclasses import dataclass, field
 
@@ -59,6 +61,7 @@ class Retriever:
     def __init__(self, index: Index, settings: Settings | None = None, embedder=None):
         self.index = index
         self.settings = settings or index.settings
+        self._spellings: dict[str, str | None] = {}  # query token -> the index's spelling of it
         if embedder is None:
             from .embeddings import get_embedder
 
@@ -76,9 +79,24 @@ class Retriever:
         tokens = bm25_tokenize([query])
         if not tokens.vocab or not any(tokens.ids):
             return []
+        words = {i: w for w, i in tokens.vocab.items()}
+        known = [t for t in (self.spelled_as_indexed(words[i]) for i in tokens.ids[0]) if t]
+        if not known:
+            return []
         n = min(n, len(self.index.passages))
-        docs, scores = self.index.bm25.retrieve(tokens, k=n, show_progress=False, n_threads=1)
+        docs, scores = self.index.bm25.retrieve([known], k=n, show_progress=False, n_threads=1)
         return [(self.index.passages[int(i)].id, float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+
+    def spelled_as_indexed(self, token: str) -> str | None:
+        """The index's own spelling of a (stemmed) query token: itself, the indexed token it is a typo of
+        ("reserach" -> "research"), or None when the corpus has nothing like it."""
+        vocab = self.index.bm25.vocab_dict
+        if token in vocab:
+            return token
+        if token not in self._spellings:
+            close = difflib.get_close_matches(token, list(vocab), n=1, cutoff=0.85) if len(token) >= 5 else []
+            self._spellings[token] = close[0] if close else None
+        return self._spellings[token]
 
     # -- hybrid
     def search(self, query: str, k: int | None = None) -> list[Evidence]:

@@ -149,3 +149,11 @@ def test_ask_cli_batch(settings, tmp_path):
     assert [r["id"] for r in rows] == [1, 2]
     assert rows[0]["mode"] == "not-covered" and rows[0]["citations"] == []
     assert "empty" in rows[1]["error"]
+
+
+def test_bm25_reads_a_typo_as_the_indexed_word(retriever):
+    typo = retriever.lexical("how are amazon reserach scientists evaluated", 5)
+    right = retriever.lexical("how are amazon research scientists evaluated", 5)
+    assert typo and typo == right
+    assert retriever.spelled_as_indexed("xqzvbnm") is None  # nothing like it: dropped, not guessed
+    assert retriever.lexical("xqzvbnm", 5) == []
