@@ -238,6 +238,8 @@ SKILL_CUES: dict[str, list[tuple[str, bool]]] = {
         (r"\bresearch (?:agendas?|directions?|questions?)\b", _S), (r"\bpioneer", _S),
         (r"\btheor(?:y|etical)\b", _S), (r"\b(?:convergence|proofs?|theorems?|derivations?)\b", _S),
         (r"\bopen (?:research )?(?:questions?|problems?)\b", _S),
+        (r"\b(?:come up with|devise|decide on|choose) (?:the |a |an |new |my own |our own )?(?:modell?ing )?"
+         r"(?:approach(?:es)?|methods?|solutions?|ideas?)\b", _S),
         (r"\balgorithms?\b", _W), (r"\bresearch\b", _W),
         (r"\bideas?\b", _W), (r"\bbreakthroughs?\b", _W),
     ],
@@ -276,6 +278,8 @@ SKILL_CUES: dict[str, list[tuple[str, bool]]] = {
         (r"\bevaluation (?:schemes?|methodolog\w*|suites?|protocols?|design)\b", _S),
         (r"\b(?:business|customer|product|user) (?:metrics|impact|kpis?|outcomes?)\b", _S),
         (r"\bstatistic(?:s|al)\b", _S), (r"\bhypothes[ie]s\b", _S),
+        (r"\bonline experiments?\b", _S), (r"\b(?:conversion|click-?through|engagement|retention)\b", _S),
+        (r"\b(?:up)?lift\b", _W),
         (r"\bexperiment(?:s|ing|ation)?\b", _W), (r"\bevaluat(?:e|es|ion|ions|ing)\b", _W),
         (r"\banaly[sz](?:e|es|is|ing)\b", _W), (r"\bbenchmarks?\b", _W), (r"\bmeasur(?:e|es|ing)\b", _W),
         (r"\bmetrics?\b", _W),
@@ -297,7 +301,7 @@ SKILL_CUES: dict[str, list[tuple[str, bool]]] = {
         (r"\bwrit(?:e|es|ing) (?:\w+ ){0,2}up\b", _W),
     ],
     "deployment": [
-        (r"\bdeploy", _S), (r"\bin production\b", _S), (r"\bserv(?:e|es|ing) (?:\w+ ){0,2}models?\b", _S),
+        (r"\bdeploy", _S), (r"\b(?:in|into|to) production\b", _S), (r"\bserv(?:e|es|ing) (?:\w+ ){0,2}models?\b", _S),
         (r"\bmodel serving\b", _S), (r"\bon-?call\b", _S), (r"\bmonitor", _S), (r"\b(?:ml|llm) ?ops\b", _S),
         (r"\bship(?:s|ping|ped)?\b", _S), (r"\bcustomer-facing\b", _S), (r"\bslas?\b", _S),
         (r"\buptime\b", _S), (r"\b(?:kubernetes|k8s|docker)\b", _S), (r"\bproduction\b", _W),
@@ -336,11 +340,14 @@ _NEGATOR = re.compile(
     r"fed up|dread(?:s|ing)?|uninterested|allergic|rather than|instead of|as opposed to|less|"
     # handing work to someone else is not wanting to do it: "I'd hand the implementation off to engineers"
     r"hand(?:s|ing|ed)? (?:\w+ ){0,3}off|delegat(?:e|es|ing)|offload(?:s|ing)?|outsourc(?:e|es|ing)|"
-    r"leav(?:e|es|ing) (?:\w+ ){0,3}to (?:others|someone else|engineers|the \w+ team))\b", re.I)
+    r"leav(?:e|es|ing) (?:\w+ ){0,3}to (?:others|someone else|engineers|the \w+ team)|"
+    # a verdict after the thing judged: "shipping product features sounds dull to me"
+    r"dull|tedious|draining|unappealing|uninteresting|unexciting|miserable|soul-crushing)\b", re.I)
 # Phrases that contain a negator but are not negative.
 _NOT_NEGATION = re.compile(r"\b(?:not only|no matter|no doubt|can'?t wait|never mind|"
                            r"(?:don'?t|do not|wouldn'?t|would not) mind)\b", re.I)
 _HEDGE = re.compile(r"\b(?:a bit|a little|somewhat|occasionally|sometimes|some|okay with|ok with|fine with|"
+                    r"now and then|from time to time|once in a while|(?:the |an )?occasional|"
                     r"(?:don'?t|do not|wouldn'?t|would not) mind|if needed|when needed)\b", re.I)
 # Where one attitude ends and another may start.
 _CLAUSE_BREAK = re.compile(
@@ -389,10 +396,21 @@ def split_clauses(profile: str) -> list[Clause]:
     clauses: list[Clause] = []
     for s, e in profile_sentences(profile):
         sentence = profile[s:e]
+        label = _NEGATIVE_LABEL.match(sentence)
+        if label:  # "Dislikes: on-call rotations, latency budgets": everything after the label is disliked
+            body = sentence[label.end():]
+            parts = [p for p in _CLAUSE_BREAK.split(body) if p and re.search(r"[^\W\d_]", p)]
+            clauses.extend(Clause(p.strip(), sentence, s, e, True, bool(_HEDGE.search(p))) for p in parts)
+            continue
         for part in _CLAUSE_BREAK.split(sentence):
             if part and len(part.split()) >= 1 and re.search(r"[^\W\d_]", part):
                 clauses.extend(_polarised(part.strip(), sentence, s, e))
     return clauses
+
+
+# A list introduced by a negative label ("Dislikes:", "Not for me:", "Avoid:") is negative as a whole.
+_NEGATIVE_LABEL = re.compile(r"\s*(?:dislikes?|don'?t like|do not like|not for me|not interested in|hate|hates|avoid|"
+                             r"cons|less of|turn-?offs?|deal-?breakers?|no thanks)\s*[:\-–—]\s*", re.I)
 
 
 def _polarised(part: str, sentence: str, s: int, e: int) -> list[Clause]:
@@ -445,7 +463,9 @@ never nor neither don't doesn't didn't won't wouldn't can't cannot isn't aren't 
 really at all much very thing things cup tea that this just so too either any interested interest want like
 bore bores bored boring hate hates hated dislike dislikes avoid without tired fed up dread allergic rather
 than instead as opposed less motivate motivates motivating excite excites exciting appeal appeals
-appealing attract attracts inspire inspires thrill thrills suit suits energize energizes fun my thing""".split())
+appealing attract attracts inspire inspires thrill thrills suit suits energize energizes fun my thing
+sound sounds seem seems feel feels pretty dull tedious draining unappealing uninteresting unexciting miserable
+soul-crushing""".split())
 # "X don't motivate me" / "X doesn't excite me": a negator followed only by a verb of appeal negates X too.
 
 

@@ -184,12 +184,28 @@ def test_negation_lowers_the_skill(model):
     ("I'd hand the implementation off to engineers", [(True, "the implementation off to engineers")]),
     ("I design new methods and delegate the scaling work", [(False, "design new methods"),
                                                             (True, "the scaling work")]),
+    ("Shipping product features sounds pretty dull to me", [(True, "Shipping product features")]),
+    ("Dislikes: on-call rotations, latency budgets", [(True, "on-call rotations, latency budgets")]),
+    ("Dislikes: papers; on-call", [(True, "papers"), (True, "on-call")]),
 ])
 def test_negation_scope(text, expected):
     clauses = split_clauses(text)
     assert len(clauses) == len(expected)
     for clause, (negative, words) in zip(clauses, expected):
         assert clause.negative is negative and words in clause.text, clause
+
+
+def test_an_occasional_paper_is_a_hedge():
+    (clause,) = split_clauses("I get my name on a paper now and then")
+    assert clause.hedged and not clause.negative
+
+
+def test_likes_and_dislikes_lists(model):
+    result = fit("Likes: presenting at conferences, reading arXiv every morning.\n"
+                 "Dislikes: on-call rotations, latency budgets, babysitting services in production.", model=model)
+    assert skill(result, "publication").evidence > 0
+    assert skill(result, "deployment").evidence < 0 and skill(result, "optimization").evidence < 0
+    assert result.top_role == "Research Scientist"
 
 
 def test_past_background_weighs_less_than_what_the_person_wants_next():
