@@ -318,8 +318,8 @@ def _clean_passage(passage: Passage) -> Passage:
 
 
 def evidence_claims(question: str, evidence: Sequence[Evidence], embedder, settings: Settings,
-                    idf: dict[str, float] | None = None) -> list[Claim]:
-    """The best evidence sentences for the question, quoted and cited, in reading order.
+                    idf: dict[str, float] | None = None, best_first: bool = False) -> list[Claim]:
+    """The best evidence sentences for the question, quoted and cited, in reading order (or best first).
     Sentence score = cosine to the question + IDF-weighted share of the question's content words in it."""
     question_words = set(content_words(question)) - _QUESTION_WORDS
     weight = {w: (idf or {}).get(w, 1.0) for w in question_words}
@@ -354,7 +354,8 @@ def evidence_claims(question: str, evidence: Sequence[Evidence], embedder, setti
         chosen.append((n, pos, sentence, scores[idx]))
         if len(chosen) >= settings.evidence_sentences:
             break
-    chosen.sort(key=lambda c: (c[0], c[1]))
+    if not best_first:
+        chosen.sort(key=lambda c: (c[0], c[1]))
     return [Claim(_quote(sentence), (n,), 1.0, True, "quote") for n, _, sentence, _ in chosen]
 
 
@@ -533,9 +534,12 @@ class AnswerEngine:
         survived = len(verified.claims) / verified.total if verified.total else 0.0
         quotes = evidence_claims(standalone, evidence, self.embedder, self.settings, self.vocabulary().idf)
         if verified.claims and survived >= self.settings.min_surviving_share:
-            # Lead with the single most direct evidence sentence, then the model's verified sentences
-            # that add something to it.
-            claims, mode = quotes[:1] + non_redundant(verified.claims, quotes[:1], self.embedder), "grounded"
+            # Lead with the most direct evidence sentences, then the model's verified sentences that add
+            # something to them.
+            lead = evidence_claims(standalone, evidence, self.embedder, self.settings, self.vocabulary().idf,
+                                   best_first=True)[: self.settings.grounded_lead_quotes]
+            claims = lead + non_redundant(verified.claims, lead, self.embedder, self.settings.redundancy_similarity)
+            mode = "grounded"
         else:
             if draft and verified.total:
                 notices.append(prompts.DRAFT_DROPPED)

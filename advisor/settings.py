@@ -109,7 +109,10 @@ class Settings(BaseSettings):
     answer_passages: int = 5  # numbered passages shown to the model (plus up to 2 cited-source passages)
     answer_max_sentences: int = 4
     min_surviving_share: float = 0.5  # below this share of supported draft sentences, use the evidence answer
-    evidence_sentences: int = 2  # sentences in an evidence-composed answer
+    # A verified draft sentence this close (MiniLM cosine) to the lead quote restates it and is not shown.
+    redundancy_similarity: float = 0.92
+    grounded_lead_quotes: int = 2  # evidence sentences, best first, that lead an answer with a verified draft
+    evidence_sentences: int = 3  # sentences in an evidence-composed answer (3 beat 2 on reworded questions)
     # Honest refusal (calibrated on tests/answerability.jsonl): not covered when the best dense similarity
     # is below the floor, or when a focus word of the question occurs nowhere in the corpus.
     coverage_min_similarity: float = 0.3
