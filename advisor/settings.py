@@ -54,11 +54,13 @@ class Settings(BaseSettings):
     top_k: int = 5
     dense_candidates: int = 30
     lexical_candidates: int = 30
-    rrf_k: int = 20  # reciprocal rank fusion constant; a smaller k trusts the top of each list more
+    # Fusion: chosen on 75 questions (dev + two reworded sets written apart from it), then confirmed on a
+    # blind set (R@5 0.83 -> 0.92 against k=20, dense 1.0, prior 0.2).
+    rrf_k: int = 10  # reciprocal rank fusion constant; a smaller k trusts the top of each list more
     # The paper is the primary document and its sources are reached through its citations, so a
     # paper passage wins a near-tie against a source passage saying the same thing.
-    paper_prior: float = 0.2
-    dense_weight: float = 1.0
+    paper_prior: float = 0.1
+    dense_weight: float = 0.8  # BM25 catches the exact names and terms that MiniLM blurs
     bm25_weight: float = 1.0
     max_query_chars: int = 2000
 
