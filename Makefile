@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 export ANONYMIZED_TELEMETRY=False
 
-.PHONY: setup dev run serve index test bench clean
+.PHONY: setup dev run serve index test bench eval clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -47,5 +47,13 @@ test: dev
 bench: dev
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
+# Quality on the dev sets, then on the reworded sets (benchmarks/data) and the blind set (benchmarks/final).
+DEV_SET := ../shared/eval/dev_questions.jsonl
+eval: setup
+	@for q in $(DEV_SET) benchmarks/data/heldout_questions.jsonl benchmarks/data/fresh_questions.jsonl benchmarks/final/questions.jsonl; do \
+	  $(ADVISOR) eval retrieval --set $$q || exit 1; $(ADVISOR) eval answers --set $$q --llm $${LLM:-local} || exit 1; done
+	@for p in ../shared/eval/dev_personas.jsonl tests/personas.jsonl benchmarks/data/fresh_personas.jsonl benchmarks/final/personas.jsonl; do \
+	  $(ADVISOR) eval fit --set $$p || exit 1; done
+
 clean:
-	rm -rf $(VENV) index/chroma index/g* index/current*.json
+	rm -rf $(VENV) index/chroma index/g* index/current*.json index/encoder
