@@ -8,6 +8,7 @@ any doubt and we fall back to torch).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -73,12 +74,17 @@ class OnnxEncoder:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = tokenizer
+        # A private copy of the tokenizer behind its own lock: a Rust fast tokenizer whose padding and
+        # truncation are set per call fails ("Already borrowed") when two threads use it at once.
+        self.tokenizer = copy.deepcopy(tokenizer)
+        self._tokenizer_lock = threading.Lock()
         self.max_length = max_length
         self.inputs = [i.name for i in self.session.get_inputs()]
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        batch = self.tokenizer(texts, return_tensors="np", padding=True, truncation=True, max_length=self.max_length)
+        with self._tokenizer_lock:
+            batch = self.tokenizer(texts, return_tensors="np", padding=True, truncation=True,
+                                   max_length=self.max_length)
         hidden = self.session.run(None, {n: batch[n].astype(np.int64) for n in self.inputs})[0]
         mask = batch["attention_mask"][..., None].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)

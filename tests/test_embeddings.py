@@ -37,3 +37,16 @@ def test_a_damaged_export_is_replaced(settings, tmp_path):
 
 def test_torch_only_when_asked(settings):
     assert onnx_path_for(settings.model_copy(update={"query_encoder": "torch"})) is None
+
+
+def test_concurrent_queries_get_the_same_vectors(settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    embedder = get_embedder(settings)
+    texts = [f"question number {i} about research engineers and {'distributed training ' * (i % 5)}"
+             for i in range(40)]
+    expected = [embedder.encode([t])[0] for t in texts]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda t: embedder.encode([t])[0], texts))
+    for a, b in zip(expected, got):
+        assert float(a @ b) > 0.9999
