@@ -318,8 +318,8 @@ def _clean_passage(passage: Passage) -> Passage:
 
 
 def evidence_claims(question: str, evidence: Sequence[Evidence], embedder, settings: Settings,
-                    idf: dict[str, float] | None = None, best_first: bool = False) -> list[Claim]:
-    """The best evidence sentences for the question, quoted and cited, in reading order (or best first).
+                    idf: dict[str, float] | None = None) -> tuple[list[Claim], list[Claim]]:
+    """The best evidence sentences for the question, quoted and cited: (best first, in reading order).
     Sentence score = cosine to the question + IDF-weighted share of the question's content words in it."""
     question_words = set(content_words(question)) - _QUESTION_WORDS
     weight = {w: (idf or {}).get(w, 1.0) for w in question_words}
@@ -333,7 +333,7 @@ def evidence_claims(question: str, evidence: Sequence[Evidence], embedder, setti
             if len(sentence.split()) >= 4 and not is_instruction_like(sentence):
                 candidates.append((n, i, sentence.strip(), is_reference))
     if not candidates:
-        return []
+        return [], []
     vectors = encode_cached(embedder, [question] + [c[2] for c in candidates])
     sims = vectors[1:] @ vectors[0]
     scores = []
@@ -354,9 +354,10 @@ def evidence_claims(question: str, evidence: Sequence[Evidence], embedder, setti
         chosen.append((n, pos, sentence, scores[idx]))
         if len(chosen) >= settings.evidence_sentences:
             break
-    if not best_first:
-        chosen.sort(key=lambda c: (c[0], c[1]))
-    return [Claim(_quote(sentence), (n,), 1.0, True, "quote") for n, _, sentence, _ in chosen]
+    def claims(rows):
+        return [Claim(_quote(sentence), (n,), 1.0, True, "quote") for n, _, sentence, _ in rows]
+
+    return claims(chosen), claims(sorted(chosen, key=lambda c: (c[0], c[1])))
 
 
 _ASKS_FOR_WORKS = re.compile(r"\b(who wrote|wrote|author|authors|authored|cited|cite|cites|reference|paper on|"
@@ -532,12 +533,11 @@ class AnswerEngine:
         verified = verify_draft(draft, evidence, self.embedder, self.settings) if draft else Verified([], 0, [])
         timings["verify_s"] = time.perf_counter() - verify_started
         survived = len(verified.claims) / verified.total if verified.total else 0.0
-        quotes = evidence_claims(standalone, evidence, self.embedder, self.settings, self.vocabulary().idf)
+        best, quotes = evidence_claims(standalone, evidence, self.embedder, self.settings, self.vocabulary().idf)
         if verified.claims and survived >= self.settings.min_surviving_share:
             # Lead with the most direct evidence sentences, then the model's verified sentences that add
             # something to them.
-            lead = evidence_claims(standalone, evidence, self.embedder, self.settings, self.vocabulary().idf,
-                                   best_first=True)[: self.settings.grounded_lead_quotes]
+            lead = best[: self.settings.grounded_lead_quotes]
             claims = lead + non_redundant(verified.claims, lead, self.embedder, self.settings.redundancy_similarity)
             mode = "grounded"
         else:
