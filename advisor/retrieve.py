@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-
 import re
 from dataclasses import dataclass, field
 
@@ -94,6 +93,8 @@ class Retriever:
         if token in vocab:
             return token
         if token not in self._spellings:
+            if len(self._spellings) > 10_000:  # user text is unbounded; the cache must not be
+                self._spellings.clear()
             close = difflib.get_close_matches(token, list(vocab), n=1, cutoff=0.85) if len(token) >= 5 else []
             self._spellings[token] = close[0] if close else None
         return self._spellings[token]
