@@ -1590,6 +1590,18 @@ def _generation_cache_path(settings: Settings) -> Path | None:
 _SUMMARIES: dict[str, dict[str, list[dict]]] = {}
 
 
+def _stored_summaries(path: Path | None, key: str) -> dict[str, list[dict]] | None:
+    """The per-passage verdicts cached at path, if they were computed for this very fingerprint."""
+    if path is None or not path.exists():
+        return None
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    table = stored.get("by_passage") if isinstance(stored, dict) and stored.get("fingerprint") == key else None
+    return table if isinstance(table, dict) else None
+
+
 def verdict_summaries_by_passage(settings: Settings | None = None, embedder=None) -> dict[str, list[dict]]:
     """paper passage id → compact verdicts of the pairs in it. Cached in memory and in the index
     generation directory, so the answer pipeline pays for the audit once per index, not per question."""
@@ -1598,13 +1610,7 @@ def verdict_summaries_by_passage(settings: Settings | None = None, embedder=None
     if key in _SUMMARIES:
         return _SUMMARIES[key]
     path = _generation_cache_path(settings)
-    table: dict[str, list[dict]] | None = None
-    if path is not None and path.exists():
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-            table = stored["by_passage"] if stored.get("fingerprint") == key else None
-        except (OSError, ValueError, KeyError):
-            table = None
+    table = _stored_summaries(path, key)
     if table is None:
         table = {}
         for verdict in cached_audit(settings, embedder).verdicts:
@@ -1630,18 +1636,11 @@ def verdict_summaries_if_ready(settings: Settings | None = None) -> dict[str, li
     key = audit_fingerprint(settings)
     if key in _SUMMARIES:
         return _SUMMARIES[key]
-    path = _generation_cache_path(settings)
-    if path is None or not path.exists():
-        return None
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if stored.get("fingerprint") != key or not isinstance(stored.get("by_passage"), dict):
-        return None
-    _SUMMARIES.clear()
-    _SUMMARIES[key] = stored["by_passage"]
-    return _SUMMARIES[key]
+    table = _stored_summaries(_generation_cache_path(settings), key)
+    if table is not None:
+        _SUMMARIES.clear()
+        _SUMMARIES[key] = table
+    return table
 
 
 def audit_verdicts_for(passage: Passage | str, ref: int | None = None, settings: Settings | None = None,
