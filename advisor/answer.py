@@ -7,10 +7,10 @@ the evidence does not cover the question the advisor says so and cites nothing.
 
 from __future__ import annotations
 
-import re
-import time
 import difflib
 import logging
+import re
+import time
 from dataclasses import dataclass, replace
 from typing import Iterator, Sequence
 
@@ -157,7 +157,7 @@ class Vocabulary:
 
     def spelled_like_known(self, word: str) -> bool:
         """A typo ("reserach") or a clipped form ("param", "infra") of a corpus word is that word."""
-        if len(word) >= 4 and len(word) < 8 and any(w.startswith(word) and len(w) > len(word) for w in self.words):
+        if 4 <= len(word) < 8 and any(w.startswith(word) and len(w) > len(word) for w in self.words):
             return True
         return len(word) >= 6 and bool(difflib.get_close_matches(word, self.words, n=1, cutoff=0.85))
 
@@ -308,8 +308,6 @@ def _clean_passage(passage: Passage) -> Passage:
     """A passage with instruction-like sentences blanked, so injected text can never count as support."""
     if not is_instruction_like(passage.text):
         return passage
-    from dataclasses import replace
-
     text = " ".join(s for s in passage_sentences(passage) if not is_instruction_like(s))
     return replace(passage, text=text)
 
