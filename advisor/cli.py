@@ -1,18 +1,26 @@
-"""`advisor` command line: a thin shell over the library. Every result command takes --json."""
+"""`advisor` command line: a thin shell over the library. Every result command takes --json.
+
+The library is imported inside each command, not at the top: `advisor --help` must not pay the seconds
+that loading torch, Chroma and llama.cpp costs.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional
 
 import typer
 
-from .settings import get_settings
+from .core.jsonl import JsonlError, iter_jsonl
+from .core.settings import get_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Continuum Advisor: cited answers about AI research and engineering roles.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Continuum Advisor: cited answers about AI research and engineering roles.",
+)
 eval_app = typer.Typer(no_args_is_help=True, help="Measure retrieval, answers and role fit on a question set.")
 app.add_typer(eval_app, name="eval")
 
@@ -33,33 +41,26 @@ def _emit(obj) -> None:
 
 def _batch_lines(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
     """(line number, parsed object or None, error or None) for each non-blank line."""
-    if not path.exists():
-        _fail(f"batch file {path} does not exist")
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict):
-                    raise ValueError("expected a JSON object")
-                yield n, obj, None
-            except ValueError as exc:
-                yield n, None, f"{path}:{n}: malformed JSON line ({exc})"
+    try:
+        yield from iter_jsonl(path)
+    except JsonlError as exc:
+        _fail(f"batch file {exc}")
 
 
 def _store_errors():
     from .corpus import CorpusError
-    from .store import StoreError
+    from .index import StoreError
 
     return (CorpusError, StoreError)
 
 
 @app.command()
-def index(rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everything from scratch."),
-          quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar.")) -> None:
+def index(
+    rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everything from scratch."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
     """Build or refresh the search index (incremental: only changed passages are embedded)."""
-    from .store import build_index
+    from .index import build_index
 
     try:
         summary = build_index(get_settings(), rebuild=rebuild, progress=not quiet, notify=_err)
@@ -69,13 +70,16 @@ def index(rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everyt
 
 
 @app.command()
-def search(query: Optional[str] = typer.Argument(None, help="What to look for."),
-           k: int = typer.Option(5, "-k", "--top-k", min=1, max=100, help="How many passages."),
-           as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-           batch: Optional[Path] = typer.Option(None, "--batch", help='JSON Lines file of {"id", "q"}.'),
-           expand: bool = typer.Option(False, "--expand", help="Add the sources that result passages cite.")) -> None:
+def search(
+    query: str | None = typer.Argument(None, help="What to look for."),
+    k: int = typer.Option(5, "-k", "--top-k", min=1, max=100, help="How many passages."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    batch: Path | None = typer.Option(None, "--batch", help='JSON Lines file of {"id", "q"}.'),
+    expand: bool = typer.Option(False, "--expand", help="Add the sources that result passages cite."),
+) -> None:
     """Hybrid (BM25 + dense) search over the paper and its sources."""
-    from .retrieve import QueryError, get_retriever, prepare_query
+    from .core.text import InputError
+    from .retrieval import get_retriever, prepare_query
 
     settings = get_settings()
     if batch is None and query is None:
@@ -86,11 +90,11 @@ def search(query: Optional[str] = typer.Argument(None, help="What to look for.")
         _fail(str(exc))
 
     def run(q: str) -> tuple[list[dict], list[str]]:
-        prepared = prepare_query(q, settings.max_query_chars)
-        evidence = retriever.search(prepared.text, k)
+        text, notices = prepare_query(q, settings.retrieval.max_query_chars)
+        evidence = retriever.search(text, k)
         if expand:
-            evidence = retriever.expand_citations(evidence, prepared.text)
-        return [e.to_dict() for e in evidence], list(prepared.notices)
+            evidence = retriever.expand_citations(evidence, text)
+        return [e.to_dict() for e in evidence], list(notices)
 
     if batch is not None:
         for n, obj, error in _batch_lines(batch):
@@ -102,13 +106,13 @@ def search(query: Optional[str] = typer.Argument(None, help="What to look for.")
                 out = {"id": obj.get("id"), "results": results}
                 if notices:
                     out["notices"] = notices
-            except QueryError as exc:
+            except InputError as exc:
                 out = {"id": obj.get("id"), "error": str(exc), "results": []}
             _emit(out)
         return
     try:
         results, notices = run(query)
-    except QueryError as exc:
+    except InputError as exc:
         _fail(str(exc))
     for notice in notices:
         _err(f"note: {notice}")
@@ -127,18 +131,21 @@ def search(query: Optional[str] = typer.Argument(None, help="What to look for.")
 
 
 @app.command()
-def ask(question: Optional[str] = typer.Argument(None, help="Your question about AI research/engineering roles."),
-        llm: Optional[str] = typer.Option(None, "--llm", help="local | openai:<model> | ollama:<model> | auto | none"),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-        batch: Optional[Path] = typer.Option(None, "--batch", help='JSON Lines file of {"id", "q"}.')) -> None:
+def ask(
+    question: str | None = typer.Argument(None, help="Your question about AI research/engineering roles."),
+    llm: str | None = typer.Option(None, "--llm", help="local | openai:<model> | ollama:<model> | auto | none"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    batch: Path | None = typer.Option(None, "--batch", help='JSON Lines file of {"id", "q"}.'),
+) -> None:
     """A cited answer: every sentence carries [n] citations verified against the passages."""
-    from .answer import QuestionError, get_engine
+    from .chat import get_engine
+    from .core.text import InputError
 
     if batch is None and question is None:
         _fail("give a QUESTION or --batch FILE")
     try:
-        engine = get_engine(llm, get_settings())
-        engine.wait_for_audit = True  # one-shot: attach citation verdicts (computed once per index, then cached)
+        # one-shot: attach citation verdicts (computed once per index, then cached)
+        engine = get_engine(llm, get_settings(), wait_for_audit=True)
     except _store_errors() as exc:
         _fail(str(exc))
     if batch is not None:
@@ -148,12 +155,12 @@ def ask(question: Optional[str] = typer.Argument(None, help="Your question about
                 continue
             try:
                 _emit({"id": obj.get("id"), **engine.ask(str(obj.get("q") or "")).to_dict()})
-            except QuestionError as exc:
+            except InputError as exc:
                 _emit({"id": obj.get("id"), "error": str(exc)})
         return
     try:
         answer = engine.ask(question)
-    except QuestionError as exc:
+    except InputError as exc:
         _fail(str(exc))
     if as_json:
         _emit(answer.to_dict())
@@ -172,13 +179,16 @@ def ask(question: Optional[str] = typer.Argument(None, help="Your question about
 
 
 @eval_app.command("answers")
-def eval_answers(set_path: Path = typer.Option(..., "--set", help="JSON Lines with 'q' and 'facts'."),
-                 refusal_set: Path = typer.Option(Path("tests/answerability.jsonl"), "--refusal-set",
-                                                  help="JSON Lines with 'q' and 'covered' true/false."),
-                 llm: Optional[str] = typer.Option(None, "--llm", help="Backend spec (default: auto)."),
-                 as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def eval_answers(
+    set_path: Path = typer.Option(..., "--set", help="JSON Lines with 'q' and 'facts'."),
+    refusal_set: Path = typer.Option(
+        Path("tests/answerability.jsonl"), "--refusal-set", help="JSON Lines with 'q' and 'covered' true/false."
+    ),
+    llm: str | None = typer.Option(None, "--llm", help="Backend spec (default: auto)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Fact accuracy, citation precision/recall (ALCE-style), refusal accuracy and latency."""
-    from .evaluate import evaluate_answers
+    from .evaluation import evaluate_answers
 
     for path in (set_path, refusal_set):
         if not path.exists():
@@ -203,12 +213,15 @@ def eval_answers(set_path: Path = typer.Option(..., "--set", help="JSON Lines wi
 
 
 @eval_app.command("retrieval")
-def eval_retrieval(set_path: Path = typer.Option(..., "--set", help="JSON Lines with 'q' and 'gold'."),
-                   as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-                   baseline: bool = typer.Option(True, "--baseline/--no-baseline",
-                                                 help="Also score the naive 1000/200 dense baseline.")) -> None:
+def eval_retrieval(
+    set_path: Path = typer.Option(..., "--set", help="JSON Lines with 'q' and 'gold'."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    baseline: bool = typer.Option(
+        True, "--baseline/--no-baseline", help="Also score the naive 1000/200 dense baseline."
+    ),
+) -> None:
     """Recall@1/3/5/10 and MRR for the hybrid retriever and a naive baseline."""
-    from .evaluate import evaluate_retrieval
+    from .evaluation import evaluate_retrieval
 
     if not set_path.exists():
         _fail(f"question set {set_path} does not exist")
@@ -228,35 +241,41 @@ def eval_retrieval(set_path: Path = typer.Option(..., "--set", help="JSON Lines 
     for key in ("ours", "baseline"):
         if key in result:
             r = result[key]
-            table.add_row(r["name"], *(f"{r[f'recall@{k}']:.2f}" for k in (1, 3, 5, 10)), f"{r['mrr']:.3f}",
-                          ", ".join(r["misses"]) or "-")
+            table.add_row(
+                r["name"],
+                *(f"{r[f'recall@{k}']:.2f}" for k in (1, 3, 5, 10)),
+                f"{r['mrr']:.3f}",
+                ", ".join(r["misses"]) or "-",
+            )
     Console().print(table)
     if result.get("recall@5_ratio"):
         typer.echo(f"Recall@5 ratio ours/baseline: {result['recall@5_ratio']:.2f}")
 
 
 @app.command()
-def serve(host: Optional[str] = typer.Option(None, "--host",
-                                             help="Interface to listen on (default 127.0.0.1: this machine only)."),
-          port: Optional[int] = typer.Option(None, "--port", min=1, max=65535, help="Port (default 7860).")) -> None:
+def serve(
+    host: str | None = typer.Option(
+        None, "--host", help="Interface to listen on (default 127.0.0.1: this machine only)."
+    ),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Port (default 7860)."),
+) -> None:
     """Serve the web app (chat, role fit, evidence explorer). Builds the index first if it is missing.
     Never creates a public share link."""
-    from .store import ensure_index
+    from .index import ensure_index
 
     settings = get_settings()
     try:
         ensure_index(settings, notify=_err)
     except _store_errors() as exc:
         _fail(str(exc))
-    from ui.app import serve as serve_app
+    from ui.serving import serve as serve_app
 
-    serve_app(settings, host=host or settings.ui_host, port=port or settings.ui_port)
+    serve_app(settings, host=host or settings.ui.host, port=port or settings.ui.port)
 
 
 def _fit_errors():
     from .corpus import CorpusError
-    from .fit import FitInputError, FitModelError
-    from .profile_files import ProfileFileError
+    from .fit import FitInputError, FitModelError, ProfileFileError
 
     return (FitInputError, FitModelError, ProfileFileError, CorpusError)
 
@@ -277,16 +296,16 @@ def _print_fit(result) -> None:
     for col in ("#", "role", "share", "Table 1 score", "Section 4/6 wording"):
         table.add_column(col)
     for i, role in enumerate(result.ranking, 1):
-        table.add_row(str(i), role.role, f"{role.score:.0%}", f"{role.table_score:+.2f}",
-                      f"{role.definition_score:+.3f}")
+        table.add_row(
+            str(i), role.role, f"{role.score:.0%}", f"{role.table_score:+.2f}", f"{role.definition_score:+.3f}"
+        )
     console.print(table)
     for role in result.ranking[:2]:
         typer.secho(f"Why {role.role}:", bold=True)
         for reason in role.reasons:
             typer.echo(f"  - {reason.text} [{', '.join(p.id for p in reason.citations)}]")
         if role.closest:
-            typer.echo(f"  - Closest wording in the paper: “{role.closest['paper']}” "
-                       f"[{role.closest['passage_id']}]")
+            typer.echo(f"  - Closest wording in the paper: “{role.closest['paper']}” [{role.closest['passage_id']}]")
     if result.follow_up:
         typer.echo(f"Follow-up: {result.follow_up['question']}  (--quiz {result.follow_up['skill']}=N)")
     if result.archetypes:
@@ -296,20 +315,26 @@ def _print_fit(result) -> None:
 
 
 @app.command("fit")
-def fit_command(profile: Optional[str] = typer.Argument(None, help="A few sentences about you: what you like, "
-                                                                   "have done, want to avoid."),
-                file: Optional[Path] = typer.Option(None, "--file", help="CV/profile: .txt, .md, .pdf or .docx "
-                                                                         "(max 5 MB, read in memory only)."),
-                quiz: Optional[list[str]] = typer.Option(None, "--quiz", help="skill=0..4, repeatable; "
-                                                         "overrides the text for that skill (e.g. publication=4)."),
-                batch: Optional[Path] = typer.Option(None, "--batch", help='JSON Lines file of {"id", "profile"} '
-                                                     '(optional "quiz": {skill: level}).'),
-                plot: Optional[Path] = typer.Option(None, "--plot", help="Save a chart of you vs the top roles "
-                                                    "(PNG, SVG or PDF by extension)."),
-                as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def fit_command(
+    profile: str | None = typer.Argument(
+        None, help="A few sentences about you: what you like, have done, want to avoid."
+    ),
+    file: Path | None = typer.Option(
+        None, "--file", help="CV/profile: .txt, .md, .pdf or .docx (max 5 MB, read in memory only)."
+    ),
+    quiz: list[str] | None = typer.Option(
+        None, "--quiz", help="skill=0..4, repeatable; overrides the text for that skill (e.g. publication=4)."
+    ),
+    batch: Path | None = typer.Option(
+        None, "--batch", help='JSON Lines file of {"id", "profile"} (optional "quiz": {skill: level}).'
+    ),
+    plot: Path | None = typer.Option(
+        None, "--plot", help="Save a chart of you vs the top roles (PNG, SVG or PDF by extension)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Which of the four roles fits you, from the paper's Table 1 skill matrix: ranked, explained, cited."""
-    from .fit import fit, get_fit_model, parse_quiz_args, plot_fit
-    from .profile_files import read_profile_path
+    from .fit import fit, get_fit_model, parse_quiz_args, plot_fit, read_profile_path
 
     settings = get_settings()
     if batch is None and profile is None and file is None and not quiz:
@@ -337,7 +362,7 @@ def fit_command(profile: Optional[str] = typer.Argument(None, help="A few senten
     try:
         text = profile or ""
         if file is not None:
-            text = f"{text}\n{read_profile_path(file, settings.fit_max_file_bytes)}".strip()
+            text = f"{text}\n{read_profile_path(file, settings.fit.max_file_bytes)}".strip()
         result = fit(text, answers, model=model)
     except _fit_errors() as exc:
         _fail(str(exc))
@@ -354,10 +379,12 @@ def fit_command(profile: Optional[str] = typer.Argument(None, help="A few senten
 
 
 @eval_app.command("fit")
-def eval_fit(set_path: Path = typer.Option(..., "--set", help="JSON Lines with 'profile' and 'top1' (role list)."),
-             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def eval_fit(
+    set_path: Path = typer.Option(..., "--set", help="JSON Lines with 'profile' and 'top1' (role list)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Top-1 and top-2 accuracy (and log loss of the shares) of the role fit on a persona set."""
-    from .fit import evaluate_fit
+    from .evaluation import evaluate_fit
 
     if not set_path.exists():
         _fail(f"persona set {set_path} does not exist")
@@ -371,30 +398,48 @@ def eval_fit(set_path: Path = typer.Option(..., "--set", help="JSON Lines with '
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Role fit on {set_path.name}: top-1 {result['top1_hits']}/{result['personas']}, "
-                        f"top-2 {result['top2_hits']}/{result['personas']}, log loss {result['log_loss']:.3f}")
+    table = Table(
+        title=f"Role fit on {set_path.name}: top-1 {result['top1_hits']}/{result['personas']}, "
+        f"top-2 {result['top2_hits']}/{result['personas']}, log loss {result['log_loss']:.3f}"
+    )
     for col in ("id", "expected", "ranking", "share", "top-1"):
         table.add_column(col, overflow="fold")
     for r in result["results"]:
-        table.add_row(str(r["id"]), ", ".join(r["expected"]), " > ".join(r["ranking"]) or "(needs more)",
-                      f"{r['top_share']:.2f}" if r["top_share"] is not None else "-", "yes" if r["top1"] else "NO")
+        table.add_row(
+            str(r["id"]),
+            ", ".join(r["expected"]),
+            " > ".join(r["ranking"]) or "(needs more)",
+            f"{r['top_share']:.2f}" if r["top_share"] is not None else "-",
+            "yes" if r["top1"] else "NO",
+        )
     Console().print(table)
 
 
 @app.command("audit")
-def audit_command(ref: Optional[int] = typer.Option(None, "--ref", help="Only the pairs that cite reference [N]."),
-                  section: Optional[str] = typer.Option(None, "--section",
-                                                        help="Only sentences of section S (its number or title words)."),
-                  as_json: bool = typer.Option(False, "--json", help="Print the verdicts as a JSON list."),
-                  full: bool = typer.Option(False, "--full", help="With --json: an object that also holds the "
-                                                                  "uncited quotations and the metadata checks."),
-                  report: Optional[Path] = typer.Option(None, "--report", help="Write a Markdown report to this file.")) -> None:
+def audit_command(
+    ref: int | None = typer.Option(None, "--ref", help="Only the pairs that cite reference [N]."),
+    section: str | None = typer.Option(
+        None, "--section", help="Only sentences of section S (its number or title words)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdicts as a JSON list."),
+    full: bool = typer.Option(
+        False, "--full", help="With --json: an object that also holds the uncited quotations and the metadata checks."
+    ),
+    report: Path | None = typer.Option(None, "--report", help="Write a Markdown report to this file."),
+) -> None:
     """Citation audit: does each source say what the paper's citing sentences attribute to it?
 
     One verdict per (citing sentence, reference) pair: supported, partial, not-supported or no-source-text,
     with the best source passages, a one-line reason and a word-level diff of every quotation."""
-    from .audit import (AuditError, audit_report_markdown, cached_audit, check_ref, check_section, select_verdicts,
-                        verdict_counts)
+    from .audit import (
+        AuditError,
+        audit_report_markdown,
+        cached_audit,
+        check_ref,
+        check_section,
+        select_verdicts,
+        verdict_counts,
+    )
     from .corpus import load_references
 
     settings = get_settings()
@@ -418,8 +463,14 @@ def audit_command(ref: Optional[int] = typer.Option(None, "--ref", help="Only th
         _err(f"wrote {report} ({len(verdicts)} pairs)")
     if as_json:
         if full:
-            _emit({"verdicts": [v.to_dict() for v in verdicts], "uncited_quotes": [u.to_dict() for u in uncited],
-                   "metadata": [m.to_dict() for m in metadata], "counts": verdict_counts(verdicts)})
+            _emit(
+                {
+                    "verdicts": [v.to_dict() for v in verdicts],
+                    "uncited_quotes": [u.to_dict() for u in uncited],
+                    "metadata": [m.to_dict() for m in metadata],
+                    "counts": verdict_counts(verdicts),
+                }
+            )
         else:
             _emit([v.to_dict() for v in verdicts])
         return

@@ -14,12 +14,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _util import median, p, print_table  # noqa: E402
 
-from advisor import ground  # noqa: E402
-from advisor.answer import AnswerEngine  # noqa: E402
-from advisor.evaluate import load_jsonl  # noqa: E402
-from advisor.settings import PROJECT_ROOT, Settings  # noqa: E402
+from advisor.core.jsonl import load_jsonl  # noqa: E402
+from advisor.core.settings import PROJECT_ROOT, Settings  # noqa: E402
+from advisor.grounding.vectors import clear_vector_cache  # noqa: E402
+from advisor.qa import AnswerEngine  # noqa: E402
 
-QUESTIONS = PROJECT_ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+QUESTIONS = PROJECT_ROOT / "benchmarks" / "data" / "dev_questions.jsonl"
 
 
 def main() -> None:
@@ -31,12 +31,11 @@ def main() -> None:
     engine = AnswerEngine(Settings(), llm=args.llm)
     questions = [q["q"] for q in load_jsonl(QUESTIONS)][: args.questions]
     engine.ask(questions[0])  # warm-up: model load, caches
-    per_run = {"first_token_s": [], "total_s": [], "draft_s": [], "verify_s": [], "after_draft_s": [],
-               "retrieve_s": []}
+    per_run = {"first_token_s": [], "total_s": [], "draft_s": [], "verify_s": [], "after_draft_s": [], "retrieve_s": []}
     for _ in range(args.runs):
         # Temperature 0 repeats each draft exactly; a cold sentence-vector cache per run keeps the
         # verification time honest (passage sentences still recur across questions within a run).
-        ground._VECTOR_CACHE.clear()
+        clear_vector_cache()
         run = {k: [] for k in per_run}
         for q in questions:
             timings = dict(engine.ask(q).timings)
@@ -59,8 +58,11 @@ def main() -> None:
     rows.append(["verification / draft time (p50s)", verify / draft if draft else float("nan"), "", ""])
     rows.append(["all post-draft work / draft time (p50s)", after / draft if draft else float("nan"), "", ""])
     backend = engine.backend().name if engine.backend() else "none"
-    print_table(f"Answer latency, backend {backend}, {len(questions)} questions x {args.runs} runs (seconds)",
-                ["stage", "p50", "p95", "target p50"], rows)
+    print_table(
+        f"Answer latency, backend {backend}, {len(questions)} questions x {args.runs} runs (seconds)",
+        ["stage", "p50", "p95", "target p50"],
+        rows,
+    )
 
 
 if __name__ == "__main__":

@@ -23,16 +23,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from advisor.fit import fit, get_fit_model  # noqa: E402
 
 TARGET_MS = 300.0
-PARAGRAPH = ("I have a master's degree and five years as a backend engineer. Lately I have been implementing "
-             "papers in PyTorch and I enjoy setting up large training runs on GPU clusters. I like clean, tested "
-             "code and I am curious about research, but I don't want to spend my time writing papers. I would "
-             "rather see a model reach users than win a benchmark, and I don't mind being on call.")
+PARAGRAPH = (
+    "I have a master's degree and five years as a backend engineer. Lately I have been implementing "
+    "papers in PyTorch and I enjoy setting up large training runs on GPU clusters. I like clean, tested "
+    "code and I am curious about research, but I don't want to spend my time writing papers. I would "
+    "rather see a model reach users than win a benchmark, and I don't mind being on call."
+)
 CASES = {
-    "one-paragraph profile": dict(profile=PARAGRAPH),
-    "profile + quiz override": dict(profile=PARAGRAPH, quiz={"publication": 0, "deployment": 4}),
-    "quiz only (9 answers)": dict(quiz={"algorithms": 1, "implementation": 4, "distributed_training": 3,
-                                        "optimization": 3, "data_pipelines": 2, "experiments": 2,
-                                        "software_engineering": 4, "publication": 1, "deployment": 3}),
+    "one-paragraph profile": {"profile": PARAGRAPH},
+    "profile + quiz override": {"profile": PARAGRAPH, "quiz": {"publication": 0, "deployment": 4}},
+    "quiz only (9 answers)": {
+        "quiz": {
+            "algorithms": 1,
+            "implementation": 4,
+            "distributed_training": 3,
+            "optimization": 3,
+            "data_pipelines": 2,
+            "experiments": 2,
+            "software_engineering": 4,
+            "publication": 1,
+            "deployment": 3,
+        }
+    },
 }
 
 
@@ -56,8 +68,10 @@ def main() -> int:
         for _ in range(3):
             fit(model=model, **case)
 
-    print(f"fit model built in {build_s:.1f} s (once per process); {args.runs} runs x {args.calls} calls per case; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other processes slow it down)")
+    print(
+        f"fit model built in {build_s:.1f} s (once per process); {args.runs} runs x {args.calls} calls per case; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other processes slow it down)"
+    )
     print(f"{'case':28s} {'p50 ms':>8s} {'p95 ms':>8s} {'min ms':>8s} {'max ms':>8s}")
     worst_p50 = 0.0
     for name, case in CASES.items():

@@ -15,9 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _util import median, p, print_table  # noqa: E402
 
-from advisor.embeddings import get_embedder  # noqa: E402
-from advisor.settings import Settings  # noqa: E402
-from advisor.store import build_index  # noqa: E402
+from advisor.core.settings import Settings  # noqa: E402
+from advisor.index import build_index  # noqa: E402
+from advisor.index.embeddings import get_embedder  # noqa: E402
 
 
 def main() -> None:
@@ -36,9 +36,13 @@ def main() -> None:
             again = build_index(s, progress=False, notify=lambda m: None)
             assert again.embedded == 0
             unchanged.append(again.seconds)
-        rows = [["from scratch", counts.passages, median(scratch), p(scratch, 95), 30.0],
-                ["unchanged corpus", counts.passages, median(unchanged), p(unchanged, 95), 2.0]]
-        print_table(f"Index build ({args.runs} runs, seconds)", ["case", "passages", "median s", "p95 s", "target s"], rows)
+        rows = [
+            ["from scratch", counts.passages, median(scratch), p(scratch, 95), 30.0],
+            ["unchanged corpus", counts.passages, median(unchanged), p(unchanged, 95), 2.0],
+        ]
+        print_table(
+            f"Index build ({args.runs} runs, seconds)", ["case", "passages", "median s", "p95 s", "target s"], rows
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

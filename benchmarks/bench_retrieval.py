@@ -20,13 +20,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _util import median, p, print_table  # noqa: E402
 
-from advisor.evaluate import load_jsonl  # noqa: E402
-from advisor.retrieve import Retriever, get_retriever  # noqa: E402
-from advisor.settings import PROJECT_ROOT, Settings  # noqa: E402
-from advisor.store import Index, bm25_tokenize  # noqa: E402
-from advisor.types import Passage  # noqa: E402
+from advisor.core.jsonl import load_jsonl  # noqa: E402
+from advisor.core.settings import PROJECT_ROOT, Settings  # noqa: E402
+from advisor.core.types import Passage  # noqa: E402
+from advisor.index import Index, bm25_tokenize  # noqa: E402
+from advisor.retrieval import Retriever, get_retriever  # noqa: E402
 
-QUESTIONS = PROJECT_ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+QUESTIONS = PROJECT_ROOT / "benchmarks" / "data" / "dev_questions.jsonl"
 
 
 def latency(fn, queries, runs):
@@ -52,18 +52,21 @@ def real_index(runs: int) -> list[list]:
     ours = latency(lambda q: retriever.search(q, 5), queries, runs)
     ours_no_embed = latency(lambda q: retriever.search_vector(q, vectors[q], 5), queries, runs)
     embed = latency(lambda q: retriever.embedder.encode([q]), queries, runs)
-    raw = latency(lambda q: retriever.index.collection.query(query_embeddings=[vectors[q].tolist()], n_results=5),
-                  queries, runs)
+    raw = latency(
+        lambda q: retriever.index.collection.query(query_embeddings=[vectors[q].tolist()], n_results=5), queries, runs
+    )
     n = len(retriever.index.passages)
-    return [[f"real ({n})", "hybrid search (embed + dense + bm25 + RRF)", *ours, ours[0] / raw[0], 15.0],
-            [f"real ({n})", "  of which query embedding (MiniLM)", *embed, embed[0] / raw[0], ""],
-            [f"real ({n})", "hybrid search, query vector given", *ours_no_embed, ours_no_embed[0] / raw[0], ""],
-            [f"real ({n})", "raw chromadb query (k=5)", *raw, 1.0, ""]]
+    return [
+        [f"real ({n})", "hybrid search (embed + dense + bm25 + RRF)", *ours, ours[0] / raw[0], 15.0],
+        [f"real ({n})", "  of which query embedding (MiniLM)", *embed, embed[0] / raw[0], ""],
+        [f"real ({n})", "hybrid search, query vector given", *ours_no_embed, ours_no_embed[0] / raw[0], ""],
+        [f"real ({n})", "raw chromadb query (k=5)", *raw, 1.0, ""],
+    ]
 
 
-WORDS = ("research engineer scientist applied model training distributed systems data pipeline deployment "
-         "evaluation publication infrastructure latency serving gpu cluster optimizer gradient benchmark agent "
-         "memory retrieval tool product customer experiment ablation scaling architecture transformer code").split()
+WORDS = """research engineer scientist applied model training distributed systems data pipeline deployment evaluation
+publication infrastructure latency serving gpu cluster optimizer gradient benchmark agent memory retrieval
+tool product customer experiment ablation scaling architecture transformer code""".split()
 
 
 def synthetic(n: int, runs: int) -> list[list]:
@@ -84,17 +87,35 @@ def synthetic(n: int, runs: int) -> list[list]:
         batch = 5000
         started = time.perf_counter()
         for lo in range(0, n, batch):
-            collection.add(ids=ids[lo:lo + batch], embeddings=vectors[lo:lo + batch],
-                           metadatas=[{"doc": "synthetic", "kind": "paragraph"}] * len(ids[lo:lo + batch]))
+            collection.add(
+                ids=ids[lo : lo + batch],
+                embeddings=vectors[lo : lo + batch],
+                metadatas=[{"doc": "synthetic", "kind": "paragraph"}] * len(ids[lo : lo + batch]),
+            )
         load_s = time.perf_counter() - started
         bm25 = bm25s.BM25()
         bm25.index(bm25_tokenize(texts), show_progress=False)
-        passages = [Passage(id=ids[i], text=texts[i], doc="synthetic", title="", section="", section_title="",
-                            kind="paragraph", cites=(), url="", file="", start=0, end=len(texts[i]))
-                    for i in range(n)]
+        passages = [
+            Passage(
+                id=ids[i],
+                text=texts[i],
+                doc="synthetic",
+                title="",
+                section="",
+                section_title="",
+                kind="paragraph",
+                cites=(),
+                url="",
+                file="",
+                start=0,
+                end=len(texts[i]),
+            )
+            for i in range(n)
+        ]
         settings = Settings()
-        index = Index(settings, {"generation": "synthetic", "collection": "synthetic"}, client, collection, bm25,
-                      passages)
+        index = Index(
+            settings, {"generation": "synthetic", "collection": "synthetic"}, client, collection, bm25, passages
+        )
         retriever = Retriever(index, settings)
         queries = [" ".join(random.choices(WORDS, k=8)) for _ in range(25)]
         qvec = {q: rng.standard_normal(384).astype(np.float32) for q in queries}
@@ -104,9 +125,11 @@ def synthetic(n: int, runs: int) -> list[list]:
         with_embed = latency(lambda q: retriever.search(q, 5), queries, runs)
         raw = latency(lambda q: collection.query(query_embeddings=[qvec[q].tolist()], n_results=5), queries, runs)
         label = f"synthetic ({n // 1000}k, load {load_s:.0f} s)"
-        return [[label, "hybrid search incl. MiniLM query embedding", *with_embed, with_embed[0] / raw[0], 60.0],
-                [label, "hybrid search, query vector given", *ours, ours[0] / raw[0], ""],
-                [label, "raw chromadb query (k=5)", *raw, 1.0, ""]]
+        return [
+            [label, "hybrid search incl. MiniLM query embedding", *with_embed, with_embed[0] / raw[0], 60.0],
+            [label, "hybrid search, query vector given", *ours, ours[0] / raw[0], ""],
+            [label, "raw chromadb query (k=5)", *raw, 1.0, ""],
+        ]
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -119,8 +142,11 @@ def main() -> None:
     rows = real_index(args.runs)
     if args.synthetic:
         rows += synthetic(args.synthetic, args.runs)
-    print_table(f"Search latency (ms; median over {args.runs} runs of per-run p50/p95)",
-                ["index", "what", "p50 ms", "p95 ms", "ratio to raw chroma (p50)", "target p50 ms"], rows)
+    print_table(
+        f"Search latency (ms; median over {args.runs} runs of per-run p50/p95)",
+        ["index", "what", "p50 ms", "p95 ms", "ratio to raw chroma (p50)", "target p50 ms"],
+        rows,
+    )
 
 
 if __name__ == "__main__":

@@ -57,13 +57,20 @@ def advisor_command() -> list[str]:
 def start_server(port: int, env: dict) -> tuple[subprocess.Popen, float]:
     """Start `advisor serve` and return (process, seconds from process start to the first HTTP 200)."""
     started = time.perf_counter()
-    process = subprocess.Popen([*advisor_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [*advisor_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}/"
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"advisor serve exited with {process.returncode}: "
-                               f"{process.stderr.read().decode(errors='replace')[-2000:]}")
+            raise RuntimeError(
+                f"advisor serve exited with {process.returncode}: "
+                f"{process.stderr.read().decode(errors='replace')[-2000:]}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -114,7 +121,7 @@ def bench_concurrent_chats(clients: int, env: dict) -> tuple[list[float], list[s
             started = time.perf_counter()
             try:
                 messages, _ = sessions[i].predict(QUESTIONS[i % len(QUESTIONS)], api_name="/respond")
-                if not messages or messages[-1]["role"] != "assistant" or "class=\"answer" not in str(messages[-1]):
+                if not messages or messages[-1]["role"] != "assistant" or 'class="answer' not in str(messages[-1]):
                     raise RuntimeError(f"no answer in the reply: {str(messages)[:200]}")
                 if "mode-error" in str(messages[-1]):
                     raise RuntimeError("the app reported an error instead of an answer")
@@ -146,20 +153,34 @@ def main() -> int:
     if args.llm:
         env["ADVISOR_LLM"] = args.llm
     backend = env.get("ADVISOR_LLM", "auto")
-    subprocess.run([*advisor_command(), "index", "--quiet"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)  # (a) is measured with the index already built
+    subprocess.run(
+        [*advisor_command(), "index", "--quiet"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )  # (a) is measured with the index already built
 
     starts = bench_start(args.starts, env)
-    print_table(f"(a) process start → first HTTP 200, {args.starts} starts (target ≤ {START_TARGET_S:.0f} s)",
-                ["median s", "min s", "max s", "target met"],
-                [[median(starts), min(starts), max(starts), "yes" if median(starts) <= START_TARGET_S else "NO"]])
+    print_table(
+        f"(a) process start → first HTTP 200, {args.starts} starts (target ≤ {START_TARGET_S:.0f} s)",
+        ["median s", "min s", "max s", "target met"],
+        [[median(starts), min(starts), max(starts), "yes" if median(starts) <= START_TARGET_S else "NO"]],
+    )
 
     latencies, errors, wall = bench_concurrent_chats(args.clients, env)
-    rows = [[args.clients, backend, p(latencies, 50) if latencies else float("nan"),
-             p(latencies, 95) if latencies else float("nan"), max(latencies) if latencies else float("nan"),
-             wall, len(errors)]]
-    print_table(f"(b) {args.clients} concurrent chat sessions (gradio_client), one question each",
-                ["sessions", "llm", "p50 s", "p95 s", "max s", "wall s", "errors"], rows)
+    rows = [
+        [
+            args.clients,
+            backend,
+            p(latencies, 50) if latencies else float("nan"),
+            p(latencies, 95) if latencies else float("nan"),
+            max(latencies) if latencies else float("nan"),
+            wall,
+            len(errors),
+        ]
+    ]
+    print_table(
+        f"(b) {args.clients} concurrent chat sessions (gradio_client), one question each",
+        ["sessions", "llm", "p50 s", "p95 s", "max s", "wall s", "errors"],
+        rows,
+    )
     for error in errors:
         print("  error:", error)
     return 0 if not errors and median(starts) <= START_TARGET_S else 1

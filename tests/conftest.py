@@ -1,5 +1,10 @@
-"""Shared fixtures. The real index is built once per session (under index/, as `make run` does);
-tests that damage an index work on a copy in tmp_path."""
+"""Shared fixtures. The real index is built once per session under a temporary folder (never in the
+repository); tests that damage an index work on a copy in tmp_path.
+
+Tiers: tests marked `slow` need the real models, an index, servers or the browser; the rest are pure unit
+tests (`make test-fast` runs those alone). A test that uses one of the model fixtures below is marked slow
+automatically, so the fast tier can never load a model by accident.
+"""
 
 from __future__ import annotations
 
@@ -13,32 +18,41 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from advisor.settings import PROJECT_ROOT, Settings  # noqa: E402
+from advisor.core.settings import PROJECT_ROOT, Settings  # noqa: E402
 
 ROOT = PROJECT_ROOT
-SHARED = ROOT.parent / "shared"
+DATA = ROOT / "benchmarks" / "data"
+MODEL_FIXTURES = {"settings", "retriever", "embedder", "index_copy", "model", "chat_engine", "plain_engine"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
-    """Settings over the repository's corpus and index/, with the index built and current."""
-    from advisor.store import build_index
+def settings(tmp_path_factory) -> Settings:
+    """Settings over the repository's corpus with a freshly built index in a session temp folder."""
+    from advisor.index import build_index
 
-    s = Settings(index_dir=ROOT / "index", chroma_url=None)
+    root = tmp_path_factory.mktemp("advisor")
+    s = Settings(index_dir=root / "index", chroma_url=None)
+    s = s.with_group("embedding", encoder_dir=root / "encoder")
     build_index(s, progress=False, notify=lambda m: None)
     return s
 
 
 @pytest.fixture(scope="session")
 def retriever(settings):
-    from advisor.retrieve import get_retriever
+    from advisor.retrieval import get_retriever
 
     return get_retriever(settings, notify=lambda m: None)
 
 
 @pytest.fixture(scope="session")
 def embedder(settings):
-    from advisor.embeddings import get_embedder
+    from advisor.index.embeddings import get_embedder
 
     return get_embedder(settings)
 

@@ -21,9 +21,23 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor import audit
-from advisor.audit import (AuditError, CitingSentence, audit_corpus, audit_report_markdown, audit_verdicts_for,
-                           citation_pairs, citing_sentences, classify_marker, find_quotations, load_source_text,
-                           lookup_quote, parse_paper_references, run_audit, tokenize)
+from advisor.audit import (
+    AuditError,
+    CitingSentence,
+    audit_corpus,
+    audit_report_markdown,
+    audit_verdicts_for,
+    citation_pairs,
+    citing_sentences,
+    classify_marker,
+    find_quotations,
+    load_source_text,
+    lookup_quote,
+    parse_paper_references,
+    run_audit,
+    tokenize,
+)
+from advisor.core.types import Verdict
 from advisor.corpus import load_references
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +84,7 @@ def test_a_range_citation_gives_one_pair_per_reference():
 def test_every_citation_marker_of_the_paper_body_is_paired():
     pairs = [p for s in citing_sentences(PAPER) for p in citation_pairs(s)]
     body = PAPER.split("\n## References")[0]
-    from advisor.text import parse_citations
+    from advisor.core.text import parse_citations
 
     cited = set(parse_citations(body, range(1, 33)))
     assert {p.ref for p in pairs} == cited
@@ -79,7 +93,7 @@ def test_every_citation_marker_of_the_paper_body_is_paired():
 
 def test_a_quotation_split_by_the_sentence_splitter_stays_with_its_citation():
     sentence = sentence_containing("importance sampling")
-    assert sentence.citations == (11,)
+    assert sentence.refs == (11,)
     assert sentence.text.startswith("As one research engineer noted")
     (quotation,) = find_quotations(sentence)
     assert quotation.refs == (11,) and quotation.text.endswith("valuable.")
@@ -103,7 +117,9 @@ def test_verbatim_quotation_is_found_with_its_span(sources):
     assert check.status == "verbatim"
     assert check.passage_id == "ref-1:excerpt:02"
     source_text = (CORPUS / "sources" / "01-anthropic-careers.md").read_text(encoding="utf-8")
-    assert source_text[check.start : check.end] == "all of our papers have engineers as authors, and often as first author"
+    assert (
+        source_text[check.start : check.end] == "all of our papers have engineers as authors, and often as first author"
+    )
 
 
 def test_bracketed_edit_that_changes_tense_is_reported(sources):
@@ -115,8 +131,10 @@ def test_bracketed_edit_that_changes_tense_is_reported(sources):
 
 
 def test_dropped_words_inside_a_quotation_are_shown(sources):
-    quote = ("Meta hires research scientists to do both research and SWE [software engineering] roles; "
-             "what they actually do depends on the team")
+    quote = (
+        "Meta hires research scientists to do both research and SWE [software engineering] roles; "
+        "what they actually do depends on the team"
+    )
     check = lookup_quote(quote, sources[4].words, 0.6, 4)
     assert check.status == "differs"
     dropped = [op.source for op in check.ops if op.op == "dropped"]
@@ -224,7 +242,7 @@ def test_term_citations_are_judged_on_the_term(result):
 def test_every_pair_has_a_verdict_reason_and_valid_score(result):
     assert result.verdicts
     for v in result.verdicts:
-        assert v.verdict in audit.VERDICTS
+        assert v.verdict in set(Verdict)
         assert v.reason and 0.0 <= v.score <= 1.0
         d = v.to_dict()
         assert {"claim", "section", "ref", "verdict", "evidence", "score", "reason", "quotes"} <= set(d)
@@ -264,32 +282,40 @@ def test_answer_citations_can_look_up_the_verdicts_of_a_paper_passage(settings, 
 
 
 def test_answers_carry_the_verdicts_of_the_paper_passages_they_cite(settings, retriever, result):
-    from advisor.answer import AnswerEngine
+    from advisor.chat import ChatEngine
+    from advisor.qa import AnswerEngine
 
-    engine = AnswerEngine(settings, retriever, llm="none", wait_for_audit=True)
+    engine = ChatEngine(AnswerEngine(settings, retriever, llm="none"), wait_for_audit=True)
     answer = engine.ask("What experience does OpenAI's research engineer role seek?")
     # Paper passages that cite sources (a reference-list entry only names one; it has nothing to audit).
-    citing = [c for c in answer.citations if c.evidence.passage.doc == "paper" and c.evidence.passage.cites
-              and c.evidence.passage.kind != "reference"]
+    citing = [
+        c
+        for c in answer.citations
+        if c.evidence.passage.doc == "paper" and c.evidence.passage.cites and c.evidence.passage.kind != "reference"
+    ]
     assert citing, "the answer cites a paper passage that itself cites a source"
     for citation in citing:
         assert citation.audit, f"{citation.evidence.passage.id} carries no verdicts"
         assert {v["ref"] for v in citation.audit} <= set(citation.evidence.passage.cites)
-        assert all(v["verdict"] in ("supported", "partial", "not-supported", "no-source-text")
-                   for v in citation.audit)
+        assert all(v["verdict"] in ("supported", "partial", "not-supported", "no-source-text") for v in citation.audit)
     assert "audit" in answer.to_dict()["citations"][answer.citations.index(citing[0])]
     # A source passage has no citations of its own to audit.
     assert all(not c.audit for c in answer.citations if c.evidence.passage.doc != "paper")
 
 
 def test_an_answer_never_waits_for_an_audit_that_is_not_cached(index_copy, retriever, monkeypatch):
-    from advisor.answer import AnswerEngine
+    from advisor.audit import by_passage
+    from advisor.audit import engine as audit_engine
+    from advisor.chat import ChatEngine
+    from advisor.core.cache import OnceCache
+    from advisor.qa import AnswerEngine
 
-    monkeypatch.setattr(audit, "_SUMMARIES", {})
+    monkeypatch.setattr(by_passage, "_SUMMARIES", OnceCache(maxsize=1))
     for cached in index_copy.index_dir.glob("*/audit.json"):
         cached.unlink()
-    monkeypatch.setattr(audit, "audit_corpus", lambda *a, **k: pytest.fail("the audit ran inside an answer"))
-    engine = AnswerEngine(index_copy, retriever, llm="none")
+    monkeypatch.setattr(audit_engine, "audit_corpus", lambda *a, **k: pytest.fail("the audit ran inside an answer"))
+    monkeypatch.setattr(by_passage, "cached_audit", lambda *a, **k: pytest.fail("the audit ran inside an answer"))
+    engine = ChatEngine(AnswerEngine(index_copy, retriever, llm="none"))
     answer = engine.ask("What experience does OpenAI's research engineer role seek?")
     assert answer.citations and not any(c.audit for c in answer.citations)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -11,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from advisor.core.text import parse_citations, split_sentences
 from advisor.corpus import CorpusError, load_corpus
-from advisor.text import parse_citations, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
-SHARED_PAPER = ROOT.parent / "shared" / "corpus" / "paper" / "ai-roles-continuum.md"
+# The paper as extracted (before tools/repair_paper.py), checked in so that a clone can prove the repair
+# lost no word; its hash pins it to the extraction the corpus was made from.
+ORIGINAL_PAPER = ROOT / "tests" / "data" / "original-paper.md"
+ORIGINAL_SHA256 = "63828f0adca419729a8a375a72fa1c5f7bb6d9a2b98e1cc35e1cefbc67420552"
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +43,10 @@ def test_table1_has_nine_intact_rows(passages):
     assert skills[0] == "Propose novel ML algorithms"
     assert skills[-1] == "Product integration & deployment"
     code_opt = next(p for p in rows if p.text.startswith("| Code optimization"))
-    assert code_opt.text == "| Code optimization (performance) | ○ (basic needed) | ✓✓ (extensive) | ✓ (practical needed) | ✓✓ (extensive) |"
+    assert (
+        code_opt.text == "| Code optimization (performance) | ○ (basic needed) | ✓✓ (extensive) | ✓ (practical needed) "
+        "| ✓✓ (extensive) |"
+    )
     assert all(p.section == "6" for p in rows)
     key = [p for p in passages if p.kind == "caption" and p.text.startswith("**Table 1:**")]
     assert len(key) == 1 and "✓✓ = core focus of role" in key[0].text and "○ = minimally" in key[0].text
@@ -70,17 +77,20 @@ def test_passages_never_cross_a_section(passages):
             assert "\n#" not in paper[p.start : p.end], p.id
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("building the science behind the algorithms”[2].", (2,)),
-    ("must understand parallelism [9, 10](data and model parallel training)", (9, 10)),
-    ("researching model quantization[13–15] or distillation[16] techniques", (13, 14, 15, 16)),
-    ("be “equal contributors to papers.”<sup>[12]</sup> The main difference", (12,)),
-    ("the same agent [21–24] and memory ideas", (21, 22, 23, 24)),
-    ("simulators for evaluation [28–31], sandboxes", (28, 29, 30, 31)),
-    ("“lead [their] efforts in developing”[3]", (3,)),
-    ("[prdeepak.babu@gmail.com](mailto:prdeepak.babu@gmail.com)", ()),
-    ("scaling laws [17, 18] or reinforcement learning from human feedback [19, 20]", (17, 18, 19, 20)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("building the science behind the algorithms”[2].", (2,)),
+        ("must understand parallelism [9, 10](data and model parallel training)", (9, 10)),
+        ("researching model quantization[13–15] or distillation[16] techniques", (13, 14, 15, 16)),
+        ("be “equal contributors to papers.”<sup>[12]</sup> The main difference", (12,)),
+        ("the same agent [21–24] and memory ideas", (21, 22, 23, 24)),
+        ("simulators for evaluation [28–31], sandboxes", (28, 29, 30, 31)),
+        ("“lead [their] efforts in developing”[3]", (3,)),
+        ("[prdeepak.babu@gmail.com](mailto:prdeepak.babu@gmail.com)", ()),
+        ("scaling laws [17, 18] or reinforcement learning from human feedback [19, 20]", (17, 18, 19, 20)),
+    ],
+)
 def test_citation_markers(text, expected):
     assert parse_citations(text, range(1, 33)) == expected
 
@@ -95,9 +105,11 @@ def test_citations_on_real_passages(passages):
 
 
 def test_sentence_splitting_keeps_markers_and_abbreviations():
-    text = ("Meta also has Research Engineers (e.g. generative language teams), which are strong. "
-            "It expects to “primarily write software for backend/tooling.”[4] Meta also has more. "
-            "A degree (usually a Ph.D.) in a relevant field is typical.")
+    text = (
+        "Meta also has Research Engineers (e.g. generative language teams), which are strong. "
+        "It expects to “primarily write software for backend/tooling.”[4] Meta also has more. "
+        "A degree (usually a Ph.D.) in a relevant field is typical."
+    )
     assert split_sentences(text) == [
         "Meta also has Research Engineers (e.g. generative language teams), which are strong.",
         "It expects to “primarily write software for backend/tooling.”[4]",
@@ -115,18 +127,20 @@ def test_sources_without_text_are_searchable_by_reference(passages):
     assert kinds["excerpt"] == 3 and kinds["fact"] >= 5
 
 
+def test_checked_in_original_is_the_extraction():
+    assert hashlib.sha256(ORIGINAL_PAPER.read_bytes()).hexdigest() == ORIGINAL_SHA256
+
+
 def test_repaired_paper_keeps_every_word():
-    if not SHARED_PAPER.exists():
-        pytest.fail(f"shared paper not found at {SHARED_PAPER}")
     words = lambda t: Counter(re.findall(r"[^\W_]+", t))  # noqa: E731 - tiny local helper
-    assert words(SHARED_PAPER.read_text(encoding="utf-8")) == words((CORPUS / "paper.md").read_text(encoding="utf-8"))
+    assert words(ORIGINAL_PAPER.read_text(encoding="utf-8")) == words((CORPUS / "paper.md").read_text(encoding="utf-8"))
 
 
 def test_repair_script_reproduces_paper(tmp_path):
     sys.path.insert(0, str(ROOT / "tools"))
     from repair_paper import repair
 
-    assert repair(SHARED_PAPER.read_text(encoding="utf-8")) == (CORPUS / "paper.md").read_text(encoding="utf-8")
+    assert repair(ORIGINAL_PAPER.read_text(encoding="utf-8")) == (CORPUS / "paper.md").read_text(encoding="utf-8")
     repaired = (CORPUS / "paper.md").read_text(encoding="utf-8")
     assert "- **Research Engineer (RE):**" in repaired and "\n- Research Engineer (RE):**" not in repaired
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from advisor.embeddings import MiniLMEmbeddings, get_embedder, onnx_path_for
+from advisor.index.embeddings import MiniLMEmbeddings, get_embedder, onnx_path_for
 
 TEXTS = [
     "Which role fits me?",
@@ -29,22 +29,21 @@ def test_a_damaged_export_is_replaced(settings, tmp_path):
     path = tmp_path / "encoder" / "minilm.onnx"
     path.parent.mkdir()
     path.write_bytes(b"not an onnx model")
-    embedder = MiniLMEmbeddings(settings.model_path(), onnx_path=path)
+    embedder = MiniLMEmbeddings(settings.embedding.resolved_model_path(), onnx_path=path)
     assert embedder.onnx is not None and path.stat().st_size > 1_000_000
     vector = embedder.encode([TEXTS[0]])[0]
     assert float(vector @ embedder._torch_encode([TEXTS[0]])[0]) > 0.9999
 
 
 def test_torch_only_when_asked(settings):
-    assert onnx_path_for(settings.model_copy(update={"query_encoder": "torch"})) is None
+    assert onnx_path_for(settings.with_group("embedding", query_encoder="torch")) is None
 
 
 def test_concurrent_queries_get_the_same_vectors(settings):
     from concurrent.futures import ThreadPoolExecutor
 
     embedder = get_embedder(settings)
-    texts = [f"question number {i} about research engineers and {'distributed training ' * (i % 5)}"
-             for i in range(40)]
+    texts = [f"question number {i} about research engineers and {'distributed training ' * (i % 5)}" for i in range(40)]
     expected = [embedder.encode([t])[0] for t in texts]
     with ThreadPoolExecutor(8) as pool:
         got = list(pool.map(lambda t: embedder.encode([t])[0], texts))

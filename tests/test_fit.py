@@ -11,13 +11,28 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from advisor.fit import (FitInputError, ROLES, evaluate_fit, fit, fit_file, get_fit_model, is_fit_question,
-                         parse_cell, parse_quiz_args, parse_table1, plot_fit, split_clauses, symbol_levels)
-from advisor.profile_files import ProfileFileError, read_profile_bytes, read_profile_path
-from advisor.settings import PROJECT_ROOT, Settings
+from advisor.core.settings import PROJECT_ROOT, Settings
+from advisor.evaluation import evaluate_fit
+from advisor.fit import (
+    ROLES,
+    FitInputError,
+    ProfileFileError,
+    fit,
+    fit_file,
+    get_fit_model,
+    is_fit_question,
+    parse_cell,
+    parse_quiz_args,
+    parse_table1,
+    plot_fit,
+    read_profile_bytes,
+    read_profile_path,
+    split_clauses,
+)
+from advisor.fit.matrix import symbol_levels
 
 ROOT = PROJECT_ROOT
-DEV_PERSONAS = ROOT.parent / "shared" / "eval" / "dev_personas.jsonl"
+DEV_PERSONAS = ROOT / "benchmarks" / "data" / "dev_personas.jsonl"
 OWN_PERSONAS = ROOT / "tests" / "personas.jsonl"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -41,29 +56,71 @@ def skill(result, skill_id: str):
 # "primary"/"extensive" notes +0.1, "some"/"basic"/"support role"/"delegated"/"occasionally"/"rare"/
 # "sometimes" notes -0.1; capped to 0..1.
 EXPECTED_TABLE_1 = [
-    ("Propose novel ML algorithms", "algorithms",
-     [("✓", "primary", 0.7), ("✓", "often", 0.6), ("✓", "applied focus", 0.6), ("○", "occasionally", 0.05)]),
-    ("Implement models & experiments", "implementation",
-     [("✓", "prototyping", 0.6), ("✓✓", "primary", 1.0), ("✓", "to validate", 0.6),
-      ("✓✓", "primary", 1.0)]),
-    ("Scalable distributed training", "distributed_training",
-     [("✓", "know basics", 0.5), ("✓✓", "primary", 1.0), ("✓✓", "primary", 1.0), ("✓✓", "primary", 1.0)]),
-    ("Code optimization (performance)", "optimization",
-     [("○", "basic needed", 0.05), ("✓✓", "extensive", 1.0), ("✓", "practical needed", 0.6),
-      ("✓✓", "extensive", 1.0)]),
-    ("Data pipeline & processing", "data_pipelines",
-     [("○/✓", "often delegated", 0.25), ("✓", "some", 0.5), ("✓", "some", 0.5), ("✓✓", "primary", 1.0)]),
-    ("Experiment design & analysis", "experiments",
-     [("✓✓", "primary", 1.0), ("✓", "with team", 0.6), ("✓✓", "primary, business metrics", 1.0),
-      ("✓", "in validation", 0.6)]),
-    ("Software engineering best practices", "software_engineering",
-     [("○/✓", "varies", 0.35), ("✓✓", "primary", 1.0), ("✓✓", "primary", 1.0), ("✓✓", "primary", 1.0)]),
-    ("Publication & research community", "publication",
-     [("✓✓", "primary output", 1.0), ("✓", "sometimes co-author", 0.5), ("✓", "encouraged to publish", 0.6),
-      ("○", "rare", 0.05)]),
-    ("Product integration & deployment", "deployment",
-     [("○", "support role", 0.05), ("✓", "support role", 0.5), ("✓✓", "primary goal", 1.0),
-      ("✓✓", "primary goal", 1.0)]),
+    (
+        "Propose novel ML algorithms",
+        "algorithms",
+        [("✓", "primary", 0.7), ("✓", "often", 0.6), ("✓", "applied focus", 0.6), ("○", "occasionally", 0.05)],
+    ),
+    (
+        "Implement models & experiments",
+        "implementation",
+        [("✓", "prototyping", 0.6), ("✓✓", "primary", 1.0), ("✓", "to validate", 0.6), ("✓✓", "primary", 1.0)],
+    ),
+    (
+        "Scalable distributed training",
+        "distributed_training",
+        [("✓", "know basics", 0.5), ("✓✓", "primary", 1.0), ("✓✓", "primary", 1.0), ("✓✓", "primary", 1.0)],
+    ),
+    (
+        "Code optimization (performance)",
+        "optimization",
+        [
+            ("○", "basic needed", 0.05),
+            ("✓✓", "extensive", 1.0),
+            ("✓", "practical needed", 0.6),
+            ("✓✓", "extensive", 1.0),
+        ],
+    ),
+    (
+        "Data pipeline & processing",
+        "data_pipelines",
+        [("○/✓", "often delegated", 0.25), ("✓", "some", 0.5), ("✓", "some", 0.5), ("✓✓", "primary", 1.0)],
+    ),
+    (
+        "Experiment design & analysis",
+        "experiments",
+        [
+            ("✓✓", "primary", 1.0),
+            ("✓", "with team", 0.6),
+            ("✓✓", "primary, business metrics", 1.0),
+            ("✓", "in validation", 0.6),
+        ],
+    ),
+    (
+        "Software engineering best practices",
+        "software_engineering",
+        [("○/✓", "varies", 0.35), ("✓✓", "primary", 1.0), ("✓✓", "primary", 1.0), ("✓✓", "primary", 1.0)],
+    ),
+    (
+        "Publication & research community",
+        "publication",
+        [
+            ("✓✓", "primary output", 1.0),
+            ("✓", "sometimes co-author", 0.5),
+            ("✓", "encouraged to publish", 0.6),
+            ("○", "rare", 0.05),
+        ],
+    ),
+    (
+        "Product integration & deployment",
+        "deployment",
+        [
+            ("○", "support role", 0.05),
+            ("✓", "support role", 0.5),
+            ("✓✓", "primary goal", 1.0),
+            ("✓✓", "primary goal", 1.0),
+        ],
+    ),
 ]
 
 
@@ -80,7 +137,7 @@ def test_table1_is_parsed_cell_by_cell():
 
 
 def test_cell_levels_come_from_settings_and_bad_symbols_are_rejected():
-    settings = Settings(fit_level_frequent=0.5, fit_annotation_shift=0.2)
+    settings = Settings().with_group("fit", level_frequent=0.5, annotation_shift=0.2)
     levels = symbol_levels(settings)
     assert parse_cell("✓ (primary)", levels, 0.2).level == pytest.approx(0.7)
     assert parse_cell("✓ (some)", levels, 0.2).level == pytest.approx(0.3)
@@ -96,8 +153,11 @@ def test_every_skill_and_role_is_tied_to_a_paper_passage(model):
         assert passage.kind == "table-row" and passage.section == "6" and row.label in passage.text
     assert model.key_passage.text.startswith("**Table 1:**")
     assert {role: p.id for role, p in model.role_passage.items()} == {
-        "Research Scientist": "paper:4:01.0", "Research Engineer": "paper:4:02.0",
-        "Applied Scientist": "paper:4:03.0", "ML Engineer": "paper:4:05.0"}
+        "Research Scientist": "paper:4:01.0",
+        "Research Engineer": "paper:4:02.0",
+        "Applied Scientist": "paper:4:03.0",
+        "ML Engineer": "paper:4:05.0",
+    }
     for role in ROLES:
         own = [s for s in model.role_sentences if s.role == role]
         assert len(own) >= 4, role
@@ -140,8 +200,14 @@ def test_own_personas_span_all_roles_and_pass(model):
     personas = read_jsonl(OWN_PERSONAS)
     assert len(personas) >= 12
     assert {role for p in personas for role in p["top1"]} == set(ROLES)
-    assert sum(1 for p in personas if any(w in p["profile"].lower() for w in ("don't", "not ", "never", "hate",
-                                                                               "rather", "no "))) >= 6
+    assert (
+        sum(
+            1
+            for p in personas
+            if any(w in p["profile"].lower() for w in ("don't", "not ", "never", "hate", "rather", "no "))
+        )
+        >= 6
+    )
     misses = []
     for p in personas:
         result = fit(p["profile"], model=model)
@@ -171,23 +237,32 @@ def test_negation_lowers_the_skill(model):
     assert wants.top_role == "Research Scientist" and avoids.top_role != "Research Scientist"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("I want to ship models without writing papers", [(False, "ship models"), (True, "writing papers")]),
-    ("I don't want to publish papers or invent new algorithms",
-     [(True, "publish papers or invent new algorithms")]),
-    ("Being on call is not for me", [(True, "Being on call")]),
-    ("I'd rather build products than write papers", [(False, "build products"), (True, "write papers")]),
-    ("I make it train without crashing, and who turns sketches into clean code",
-     [(False, "I make it train"), (True, "crashing"), (False, "turns sketches into clean code")]),
-    ("I don't mind on-call", [(False, "on-call")]),
-    ("Product roadmaps and quarterly targets don't motivate me", [(True, "Product roadmaps")]),
-    ("I'd hand the implementation off to engineers", [(True, "the implementation off to engineers")]),
-    ("I design new methods and delegate the scaling work", [(False, "design new methods"),
-                                                            (True, "the scaling work")]),
-    ("Shipping product features sounds pretty dull to me", [(True, "Shipping product features")]),
-    ("Dislikes: on-call rotations, latency budgets", [(True, "on-call rotations, latency budgets")]),
-    ("Dislikes: papers; on-call", [(True, "papers"), (True, "on-call")]),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("I want to ship models without writing papers", [(False, "ship models"), (True, "writing papers")]),
+        (
+            "I don't want to publish papers or invent new algorithms",
+            [(True, "publish papers or invent new algorithms")],
+        ),
+        ("Being on call is not for me", [(True, "Being on call")]),
+        ("I'd rather build products than write papers", [(False, "build products"), (True, "write papers")]),
+        (
+            "I make it train without crashing, and who turns sketches into clean code",
+            [(False, "I make it train"), (True, "crashing"), (False, "turns sketches into clean code")],
+        ),
+        ("I don't mind on-call", [(False, "on-call")]),
+        ("Product roadmaps and quarterly targets don't motivate me", [(True, "Product roadmaps")]),
+        ("I'd hand the implementation off to engineers", [(True, "the implementation off to engineers")]),
+        (
+            "I design new methods and delegate the scaling work",
+            [(False, "design new methods"), (True, "the scaling work")],
+        ),
+        ("Shipping product features sounds pretty dull to me", [(True, "Shipping product features")]),
+        ("Dislikes: on-call rotations, latency budgets", [(True, "on-call rotations, latency budgets")]),
+        ("Dislikes: papers; on-call", [(True, "papers"), (True, "on-call")]),
+    ],
+)
 def test_negation_scope(text, expected):
     clauses = split_clauses(text)
     assert len(clauses) == len(expected)
@@ -201,15 +276,18 @@ def test_an_occasional_paper_is_a_hedge():
 
 
 def test_likes_and_dislikes_lists(model):
-    result = fit("Likes: presenting at conferences, reading arXiv every morning.\n"
-                 "Dislikes: on-call rotations, latency budgets, babysitting services in production.", model=model)
+    result = fit(
+        "Likes: presenting at conferences, reading arXiv every morning.\n"
+        "Dislikes: on-call rotations, latency budgets, babysitting services in production.",
+        model=model,
+    )
     assert skill(result, "publication").evidence > 0
     assert skill(result, "deployment").evidence < 0 and skill(result, "optimization").evidence < 0
     assert result.top_role == "Research Scientist"
 
 
 def test_past_background_weighs_less_than_what_the_person_wants_next():
-    from advisor.fit import clause_weights
+    from advisor.fit.evidence import clause_weights
 
     clauses = split_clauses("I was a software engineer for six years. Now I mainly want to invent new algorithms.")
     assert list(clause_weights(clauses)) == [0.5, 1.0]
@@ -222,7 +300,7 @@ def test_each_skill_level_names_the_sentence_that_drove_it(model):
     result = fit(profile, model=model)
     data = skill(result, "data_pipelines")
     assert data.sentence == "Separately, I enjoy building data pipelines in Spark."
-    assert profile[data.span[0]:data.span[1]] == data.sentence
+    assert profile[data.span[0] : data.span[1]] == data.sentence
     assert skill(result, "experiments").sentence == "I love designing rigorous ablations."
 
 
@@ -259,8 +337,9 @@ def test_no_skill_signal_asks_for_more_instead_of_ranking(model, profile):
 
 
 def test_other_language_is_handled_with_low_confidence(model):
-    french = fit("Je veux inventer de nouveaux algorithmes et publier des articles de recherche à NeurIPS.",
-                 model=model)
+    french = fit(
+        "Je veux inventer de nouveaux algorithmes et publier des articles de recherche à NeurIPS.", model=model
+    )
     assert french.confidence_label in ("low", "none")
     assert any("English" in note for note in french.notes)
     chinese = fit("我想发表论文并发明新的算法。", model=model)
@@ -274,8 +353,10 @@ def test_other_language_is_handled_with_low_confidence(model):
 
 
 def test_reasons_cite_the_table_row_and_a_section_3_or_4_passage(model):
-    result = fit("I want to make a proven model into a reliable, low-latency service with good monitoring "
-                 "and CI/CD.", model=model)
+    result = fit(
+        "I want to make a proven model into a reliable, low-latency service with good monitoring and CI/CD.",
+        model=model,
+    )
     assert result.top_role == "ML Engineer"
     for role in result.ranking[:2]:
         assert 2 <= len(role.reasons) <= 4
@@ -292,8 +373,11 @@ def test_reasons_cite_the_table_row_and_a_section_3_or_4_passage(model):
 
 
 def test_shares_margin_and_confidence(model):
-    clear = fit("I have a PhD in machine learning theory and I love writing papers for NeurIPS. "
-                "I don't care much about production systems.", model=model)
+    clear = fit(
+        "I have a PhD in machine learning theory and I love writing papers for NeurIPS. "
+        "I don't care much about production systems.",
+        model=model,
+    )
     assert sum(r.score for r in clear.ranking) == pytest.approx(1.0)
     assert [r.score for r in clear.ranking] == sorted((r.score for r in clear.ranking), reverse=True)
     assert clear.margin == pytest.approx(clear.ranking[0].score - clear.ranking[1].score)
@@ -303,7 +387,7 @@ def test_shares_margin_and_confidence(model):
 def test_close_call_asks_the_question_that_separates_the_top_two(model):
     # Table 1 gives Applied Scientists and ML Engineers the same ✓✓ for deployment: a tie.
     result = fit(quiz={"deployment": 4}, model=model)
-    assert result.close and result.margin < model.settings.fit_close_margin
+    assert result.close and result.margin < model.settings.fit.close_margin
     follow_up = result.follow_up
     first, second = result.ranking[0].role, result.ranking[1].role
     assert set(follow_up["between"]) == {first, second} == {"Applied Scientist", "ML Engineer"}
@@ -324,8 +408,9 @@ def test_archetypes_are_a_second_cited_result(model):
 
 
 def test_to_dict_schema(model):
-    data = fit("I want to implement papers as running code and set up large-scale training runs.",
-               model=model).to_dict()
+    data = fit(
+        "I want to implement papers as running code and set up large-scale training runs.", model=model
+    ).to_dict()
     json.dumps(data)  # serialisable
     assert [r["role"] for r in data["ranking"]][0] == "Research Engineer"
     assert {r["role"] for r in data["ranking"]} == set(ROLES)
@@ -349,17 +434,20 @@ def test_plot_is_a_saveable_figure(model):
         assert labels[0] == "You" and labels[1].startswith("Research Scientist")
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("Which role fits me?", True),
-    ("Should I be an applied scientist?", True),
-    ("Am I more of a research engineer or an ML engineer?", True),
-    ("I love writing papers and hate on-call, which role should I pick?", True),
-    ("Here is my CV, what role suits me?", True),
-    ("Do research engineers need a PhD?", False),
-    ("What does an applied scientist do?", False),
-    ("Which roles publish papers?", False),
-    ("How do frontier labs hire?", False),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Which role fits me?", True),
+        ("Should I be an applied scientist?", True),
+        ("Am I more of a research engineer or an ML engineer?", True),
+        ("I love writing papers and hate on-call, which role should I pick?", True),
+        ("Here is my CV, what role suits me?", True),
+        ("Do research engineers need a PhD?", False),
+        ("What does an applied scientist do?", False),
+        ("Which roles publish papers?", False),
+        ("How do frontier labs hire?", False),
+    ],
+)
 def test_is_fit_question(question, expected):
     assert is_fit_question(question) is expected
 
@@ -503,13 +591,19 @@ def test_cli_fit_file_and_file_errors(cli, tmp_path):
 
 def test_cli_fit_batch_keeps_order_ids_and_survives_bad_lines(cli, tmp_path):
     batch = tmp_path / "batch.jsonl"
-    batch.write_text("\n".join([
-        json.dumps({"id": "a", "profile": "I want to publish papers and invent new algorithms."}),
-        "{not json",
-        json.dumps({"id": "b", "profile": ""}),
-        json.dumps({"id": "c", "profile": "I serve models in production.", "quiz": {"cooking": 2}}),
-        json.dumps({"id": "d", "profile": "I make a proven model into a reliable low-latency service."}),
-    ]) + "\n", encoding="utf-8")
+    batch.write_text(
+        "\n".join(
+            [
+                json.dumps({"id": "a", "profile": "I want to publish papers and invent new algorithms."}),
+                "{not json",
+                json.dumps({"id": "b", "profile": ""}),
+                json.dumps({"id": "c", "profile": "I serve models in production.", "quiz": {"cooking": 2}}),
+                json.dumps({"id": "d", "profile": "I make a proven model into a reliable low-latency service."}),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     result = cli("fit", "--batch", str(batch), "--json")
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
-from advisor.evaluate import evaluate_retrieval, first_hit_rank
-from advisor.retrieve import HybridRetriever, QueryError, prepare_query, reciprocal_rank_fusion
+from advisor.core.text import InputError
+from advisor.evaluation.retrieval import evaluate_retrieval, first_hit_rank
+from advisor.retrieval import HybridRetriever, prepare_query, reciprocal_rank_fusion
 
-from .conftest import SHARED
+from .conftest import DATA
 from .test_store import ADVISOR, env_for
 
 PASSAGE_FIELDS = {"id", "text", "score", "doc", "title", "section", "kind", "cites", "url", "start", "end"}
@@ -20,7 +20,7 @@ PASSAGE_FIELDS = {"id", "text", "score", "doc", "title", "section", "kind", "cit
 def test_reciprocal_rank_fusion_rewards_agreement():
     fused = reciprocal_rank_fusion({"dense": ["a", "b", "c"], "bm25": ["b", "d"]}, k=60)
     assert [pid for pid, _, _ in fused][:2] == ["b", "a"]
-    assert dict((pid, found) for pid, _, found in fused)["b"] == ("dense", "bm25")
+    assert {pid: found for pid, _, found in fused}["b"] == ("dense", "bm25")
     assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
 
 
@@ -30,10 +30,10 @@ def test_fusion_deduplicates_ids_within_a_list():
 
 
 def test_query_preparation():
-    with pytest.raises(QueryError):
+    with pytest.raises(InputError):
         prepare_query(" \n\t ", 2000)
-    prepared = prepare_query("word " * 1000, 2000)
-    assert len(prepared.text) <= 2000 and "searched only the first" in prepared.notices[0]
+    text, notices = prepare_query("word " * 1000, 2000)
+    assert len(text) <= 2000 and "searched only the first" in notices[0]
 
 
 def test_hybrid_search_returns_evidence_from_both_retrievers(retriever):
@@ -58,10 +58,10 @@ def test_citation_expansion_pulls_the_cited_source(retriever):
     hits = retriever.search("OpenAI research engineer massive-scale distributed machine learning systems", 3)
     assert any(2 in h.passage.cites for h in hits if h.passage.doc == "paper")
     expanded = retriever.expand_citations(hits, "massive-scale distributed machine learning systems")
-    added = [e for e in expanded[len(hits):] if e.passage.doc == "ref-2"]
+    added = [e for e in expanded[len(hits) :] if e.passage.doc == "ref-2"]
     assert {e.passage.kind for e in added} >= {"reference"}
     assert any(e.passage.kind in ("excerpt", "fact") for e in added)
-    assert all(e.found_by == ("citation",) for e in expanded[len(hits):])
+    assert all(e.found_by == ("citation",) for e in expanded[len(hits) :])
 
 
 def test_langchain_retriever_interface(retriever):
@@ -71,7 +71,7 @@ def test_langchain_retriever_interface(retriever):
 
 
 def test_retrieval_quality_on_dev_set_beats_baseline(settings):
-    result = evaluate_retrieval(SHARED / "eval" / "dev_questions.jsonl", settings)
+    result = evaluate_retrieval(DATA / "dev_questions.jsonl", settings)
     ours, base = result["ours"], result["baseline"]
     assert ours["recall@5"] >= 0.95 and ours["mrr"] >= 0.85, ours
     assert ours["recall@5"] >= 1.2 * base["recall@5"], (ours, base)
@@ -86,29 +86,32 @@ def test_first_hit_rank_uses_the_eval_normalisation():
 
 
 def run_cli(settings, *args, stdin=None):
-    return subprocess.run(ADVISOR + list(args), env=env_for(settings), capture_output=True, text=True,
-                          timeout=180, input=stdin)
+    return subprocess.run(
+        ADVISOR + list(args), env=env_for(settings), capture_output=True, text=True, timeout=180, input=stdin
+    )
 
 
 def test_search_json_schema(settings):
     result = run_cli(settings, "search", "research engineers at DeepMind", "-k", "4", "--json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert len(rows) == 4 and PASSAGE_FIELDS <= set(rows[0])
+    assert len(rows) == 4 and set(rows[0]) >= PASSAGE_FIELDS
     assert rows[0]["doc"] == "paper" or rows[0]["doc"].startswith("ref-")
 
 
 def test_search_batch_keeps_order_and_ids(settings, tmp_path):
     batch = tmp_path / "q.jsonl"
-    batch.write_text('{"id": "a", "q": "Member of Technical Staff"}\n'
-                     'not json\n'
-                     '{"id": "b", "q": "   "}\n'
-                     '{"id": "c", "q": "gradient accumulation mixed precision"}\n')
+    batch.write_text(
+        '{"id": "a", "q": "Member of Technical Staff"}\n'
+        "not json\n"
+        '{"id": "b", "q": "   "}\n'
+        '{"id": "c", "q": "gradient accumulation mixed precision"}\n'
+    )
     result = run_cli(settings, "search", "--batch", str(batch), "-k", "2", "--json")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in rows] == ["a", None, "b", "c"]
-    assert len(rows[0]["results"]) == 2 and PASSAGE_FIELDS <= set(rows[0]["results"][0])
+    assert len(rows[0]["results"]) == 2 and set(rows[0]["results"][0]) >= PASSAGE_FIELDS
     assert "malformed" in rows[1]["error"] and "empty" in rows[2]["error"]
 
 

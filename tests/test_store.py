@@ -12,16 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from advisor.retrieve import Retriever
-from advisor.store import ChromaUnavailable, IndexCorrupt, build_index, ensure_index, open_index
-
-from .conftest import ROOT
+from advisor.index import ChromaUnavailable, IndexCorrupt, build_index, ensure_index, open_index
+from advisor.retrieval import Retriever
 
 ADVISOR = [sys.executable, "-m", "advisor"]
 
 
 def env_for(s, **extra) -> dict:
-    env = dict(os.environ, ADVISOR_INDEX_DIR=str(s.index_dir), ADVISOR_CORPUS_DIR=str(s.corpus_dir), **extra)
+    env = dict(
+        os.environ,
+        ADVISOR_INDEX_DIR=str(s.index_dir),
+        ADVISOR_CORPUS_DIR=str(s.corpus_dir),
+        ADVISOR_EMBED_ENCODER_DIR=str(s.embedding.encoder_dir),
+        **extra,
+    )
     env.pop("ADVISOR_CHROMA_URL", None)
     env.update(extra)
     return env
@@ -37,8 +41,14 @@ def test_changing_one_source_reembeds_only_its_passages(index_copy, corpus_copy)
     before = open_index(s)
     source = corpus_copy / "sources" / "10-zero.md"
     text = source.read_text(encoding="utf-8")
-    source.write_text(text.replace("## Abstract\n\n", "## Abstract\n\nZeRO partitions optimizer states across "
-                                   "data-parallel processes to remove memory redundancy.\n\n"), encoding="utf-8")
+    source.write_text(
+        text.replace(
+            "## Abstract\n\n",
+            "## Abstract\n\nZeRO partitions optimizer states across "
+            "data-parallel processes to remove memory redundancy.\n\n",
+        ),
+        encoding="utf-8",
+    )
     summary = build_index(s, progress=False, notify=lambda m: None)
     after = open_index(s)
     changed = {p.id for p in after.passages if p.doc == "ref-10"}
@@ -65,8 +75,12 @@ def test_removed_passages_disappear(index_copy, corpus_copy):
 
 def test_killed_build_leaves_previous_index_answering(index_copy):
     before = open_index(index_copy).generation
-    proc = subprocess.Popen(ADVISOR + ["index", "--rebuild", "--quiet"], env=env_for(index_copy),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        ADVISOR + ["index", "--rebuild", "--quiet"],
+        env=env_for(index_copy),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     time.sleep(6)  # model loaded, embedding under way
     assert proc.poll() is None, "the build finished before it could be interrupted"
     proc.send_signal(signal.SIGKILL)
@@ -117,8 +131,9 @@ def test_unreachable_chroma_server_fails_fast(settings):
 def test_cli_reports_unreachable_chroma_with_nonzero_exit(settings, tmp_path):
     env = env_for(settings, ADVISOR_CHROMA_URL="http://127.0.0.1:9")
     started = time.perf_counter()
-    result = subprocess.run(ADVISOR + ["search", "research engineers", "--json"], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ADVISOR + ["search", "research engineers", "--json"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "unreachable" in result.stderr
     assert time.perf_counter() - started < 30  # includes interpreter and library start-up
@@ -130,9 +145,12 @@ def chroma_server(tmp_path):
 
     port = free_port()
     chroma = Path(sys.executable).parent / "chroma"
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1",
-                             "--port", str(port)], env=dict(os.environ, RUST_LOG="warn"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
+        env=dict(os.environ, RUST_LOG="warn"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     import httpx
 
     deadline = time.time() + 30
@@ -155,8 +173,13 @@ def test_index_and_search_through_a_chroma_server(settings, tmp_path, chroma_ser
     built = subprocess.run(ADVISOR + ["index", "--quiet"], env=env, capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     assert "passages" in built.stdout
-    found = subprocess.run(ADVISOR + ["search", "Member of Technical Staff", "-k", "3", "--json"], env=env,
-                           capture_output=True, text=True, timeout=120)
+    found = subprocess.run(
+        ADVISOR + ["search", "Member of Technical Staff", "-k", "3", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert found.returncode == 0, found.stderr
     results = json.loads(found.stdout)
     assert any("Member of Technical Staff" in r["text"] for r in results)

@@ -12,32 +12,43 @@ import os
 import re
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from advisor.settings import PROJECT_ROOT
-from advisor.text import strip_markdown
+from advisor.core.settings import PROJECT_ROOT
+from advisor.core.text import strip_markdown
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 XSS = "<img src=x onerror=alert(1)>"
 QUESTION = "Do research engineers need a PhD?"
 # Passage [2] of this question's evidence says this, so the draft survives verification (a grounded answer).
-DRAFT = ("Research engineer roles do not require a PhD, although publications help [2]. "
-         "At Anthropic, neither a PhD nor prior ML experience is required [1].")
+DRAFT = (
+    "Research engineer roles do not require a PhD, although publications help [2]. "
+    "At Anthropic, neither a PhD nor prior ML experience is required [1]."
+)
 PARTIAL_MARKER = "Zanzibar"  # a word no answer from the sources contains: only the dying draft says it
-PROFILE = ("I love building distributed training infrastructure and scaling GPU clusters. I write production code "
-           "every day, care about reliability and latency, and I have no interest in publishing papers.")
+PROFILE = (
+    "I love building distributed training infrastructure and scaling GPU clusters. I write production code "
+    "every day, care about reliability and latency, and I have no interest in publishing papers."
+)
 
 
 # The scripted model can pause mid-draft until the test has seen the partial draft on the page, so what
@@ -60,8 +71,9 @@ class ScriptedChatModel(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.reply))])
 
-    def _stream(self, messages: list[BaseMessage], stop=None, run_manager=None,
-                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
         reply = f"{PARTIAL_MARKER} engineers always need three doctorates and" if self.die_at_pause else self.reply
         for i, word in enumerate(re.findall(r"\S+\s*", reply)):
             if i == self.pause_after:
@@ -99,27 +111,33 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def chromium() -> Path:
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's Chromium "
-                    "(apt-get update && apt-get install -y chromium; .ci/run does this in CI).")
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's Chromium "
+            "(apt-get update && apt-get install -y chromium; .ci/run does this in CI)."
+        )
     return CHROMIUM
 
 
 @pytest.fixture(scope="module")
 def app(settings, tmp_path_factory):
-    from advisor.answer import AnswerEngine
-    from ui.app import Library, build_app, launch
+    from advisor.chat import ChatEngine
+    from advisor.qa import AnswerEngine
+    from ui.app import build_app
+    from ui.library import Library
+    from ui.serving import launch
 
     upload_dir = tmp_path_factory.mktemp("uploads")
     previous = os.environ.get("GRADIO_TEMP_DIR")
     os.environ["GRADIO_TEMP_DIR"] = str(upload_dir)  # Gradio's upload cache, so the test can inspect it
     model = ScriptedChatModel()
-    engine = AnswerEngine(settings, llm=model, backend_name="scripted")
+    engine = ChatEngine(AnswerEngine(settings, llm=model, backend_name="scripted"))
     library = Library(settings, engine.stream)
     demo = build_app(settings, library=library)
     port = free_port()
     launch(demo, settings, "127.0.0.1", port, block=False)
-    yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", model=model, engine=engine, upload_dir=upload_dir,
-                          demo=demo, library=library)
+    yield SimpleNamespace(
+        url=f"http://127.0.0.1:{port}/", model=model, engine=engine, upload_dir=upload_dir, demo=demo, library=library
+    )
     demo.close()
     if previous is None:
         os.environ.pop("GRADIO_TEMP_DIR", None)
@@ -155,7 +173,8 @@ class Session:
         self.page.fill("#message textarea", question)
         self.page.click("button#send")
         self.page.wait_for_function(
-            f"document.querySelectorAll('#chat .answer:not(.pending)').length > {answered}", timeout=60_000)
+            f"document.querySelectorAll('#chat .answer:not(.pending)').length > {answered}", timeout=60_000
+        )
 
     def last_answer(self):
         return self.page.locator("#chat .answer:not(.pending)").last
@@ -252,7 +271,7 @@ def test_overlong_message_is_cut_with_a_notice(app, session):
     long_message = ("How do research engineers and research scientists divide their work? " * 300)[:20_000]
     session.ask(long_message)
     [shown] = session.user_texts()
-    assert len(shown) <= app.engine.settings.ui_max_message_chars
+    assert len(shown) <= app.engine.settings.ui.max_message_chars
     assert "only the first" in session.last_answer().inner_text()
 
 
@@ -333,8 +352,10 @@ def test_markup_in_a_profile_and_a_cv_is_shown_as_text(session):
     page = session.page
     session.open_tab("Role fit")
     page.fill("#profile textarea", f"{PROFILE} {XSS}")
-    page.set_input_files("#cv input[type=file]", files=[{
-        "name": "cv.txt", "mimeType": "text/plain", "buffer": f"Curriculum vitae {XSS}\n{PROFILE}".encode()}])
+    page.set_input_files(
+        "#cv input[type=file]",
+        files=[{"name": "cv.txt", "mimeType": "text/plain", "buffer": f"Curriculum vitae {XSS}\n{PROFILE}".encode()}],
+    )
     page.wait_for_selector("#cv .file-preview, #cv table, #cv a", timeout=15_000)
     page.click("button#find-role")
     page.wait_for_selector("#fit-result .profile-preview", timeout=60_000)
@@ -352,8 +373,10 @@ def test_oversized_and_binary_uploads_get_a_clear_error_and_the_app_keeps_workin
     page.set_input_files("#cv input[type=file]", str(big))
     page.wait_for_selector("text=exceed the maximum allowed size", timeout=15_000)
 
-    page.set_input_files("#cv input[type=file]", files=[{
-        "name": "cv.pdf", "mimeType": "application/pdf", "buffer": bytes(range(256)) * 64}])
+    page.set_input_files(
+        "#cv input[type=file]",
+        files=[{"name": "cv.pdf", "mimeType": "application/pdf", "buffer": bytes(range(256)) * 64}],
+    )
     page.wait_for_selector("#cv .file-preview, #cv table, #cv a", timeout=15_000)
     page.click("button#find-role")
     page.wait_for_selector("#fit-result .fit-error", timeout=30_000)
@@ -373,8 +396,10 @@ def test_two_sessions_never_see_each_others_history_or_upload(app, browser):
     try:
         first.ask("How do Anthropic and OpenAI structure research and engineering roles?")
         first.open_tab("Role fit")
-        first.page.set_input_files("#cv input[type=file]", files=[{
-            "name": "cv.txt", "mimeType": "text/plain", "buffer": f"{marker}. {PROFILE}".encode()}])
+        first.page.set_input_files(
+            "#cv input[type=file]",
+            files=[{"name": "cv.txt", "mimeType": "text/plain", "buffer": f"{marker}. {PROFILE}".encode()}],
+        )
         first.page.wait_for_selector("#cv .file-preview, #cv table, #cv a", timeout=15_000)
         first.page.click("button#find-role")
         first.page.wait_for_selector("#fit-result .profile-preview", timeout=60_000)

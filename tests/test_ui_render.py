@@ -7,9 +7,10 @@ import re
 
 import pytest
 
+from advisor.audit import citation_pairs, citing_sentences
+from advisor.core.settings import PROJECT_ROOT
+from advisor.core.types import Answer, Citation, Claim, Evidence, Passage
 from advisor.corpus import PAPER_FILE, load_references, markdown_blocks, read_text
-from advisor.settings import PROJECT_ROOT
-from advisor.types import Answer, Citation, Claim, Evidence, Passage
 from ui import render
 from ui.session import ChatSession, Turn
 
@@ -17,12 +18,35 @@ XSS = "<img src=x onerror=alert(1)>"
 CORPUS = PROJECT_ROOT / "corpus"
 
 
-def make_passage(text: str = "Research engineers build large-scale training systems.", *, doc: str = "paper",
-                 file: str = "paper.md", start: int = 0, url: str = "https://example.org/paper",
-                 section: str = "3", section_title: str = "Shared Technical Skills", kind: str = "paragraph",
-                 pid: str = "paper:3:00", year: int | None = 2025, title: str = "The AI Roles Continuum") -> Passage:
-    return Passage(id=pid, text=text, doc=doc, title=title, section=section, section_title=section_title, kind=kind,
-                   cites=(), url=url, file=file, start=start, end=start + len(text), year=year)
+def make_passage(
+    text: str = "Research engineers build large-scale training systems.",
+    *,
+    doc: str = "paper",
+    file: str = "paper.md",
+    start: int = 0,
+    url: str = "https://example.org/paper",
+    section: str = "3",
+    section_title: str = "Shared Technical Skills",
+    kind: str = "paragraph",
+    pid: str = "paper:3:00",
+    year: int | None = 2025,
+    title: str = "The AI Roles Continuum",
+) -> Passage:
+    return Passage(
+        id=pid,
+        text=text,
+        doc=doc,
+        title=title,
+        section=section,
+        section_title=section_title,
+        kind=kind,
+        cites=(),
+        url=url,
+        file=file,
+        start=start,
+        end=start + len(text),
+        year=year,
+    )
 
 
 def make_answer(mode: str = "grounded", claims=None, passages=None, **fields) -> Answer:
@@ -30,8 +54,16 @@ def make_answer(mode: str = "grounded", claims=None, passages=None, **fields) ->
     citations = tuple(Citation(i + 1, Evidence(p, 0.5)) for i, p in enumerate(passages))
     claims = claims if claims is not None else (Claim("Research engineers build training systems.", (1,), 0.81, True),)
     text = " ".join(f"{c.text} " + "".join(f"[{n}]" for n in c.citations) for c in claims)
-    return Answer(question="q", answer=text, citations=citations, claims=tuple(claims), grounded=bool(claims),
-                  backend="test", mode=mode, **fields)
+    return Answer(
+        question="q",
+        answer=text,
+        citations=citations,
+        claims=tuple(claims),
+        grounded=bool(claims),
+        backend="test",
+        mode=mode,
+        **fields,
+    )
 
 
 def tags(html: str) -> list[str]:
@@ -94,8 +126,16 @@ def test_quoted_evidence_sentences_are_rendered_as_quotes():
 
 def test_not_covered_answers_look_different_and_list_related_passages():
     related = (Evidence(make_passage("Salaries are not discussed; this is about skills.", pid="r1"), 0.2),)
-    answer = Answer(question="What do they earn?", answer="The paper and its sources do not cover this question.",
-                    citations=(), claims=(), grounded=False, backend="test", mode="not-covered", related=related)
+    answer = Answer(
+        question="What do they earn?",
+        answer="The paper and its sources do not cover this question.",
+        citations=(),
+        claims=(),
+        grounded=False,
+        backend="test",
+        mode="not-covered",
+        related=related,
+    )
     html = render.answer_html(answer, 2)
     assert "mode-not-covered" in html and "Not covered" in html
     assert 'href="#rel-2-0"' in html and "Salaries are not discussed" in html
@@ -124,8 +164,14 @@ def test_the_cited_span_is_highlighted_inside_its_paragraph():
     assert (before, middle, after) == ("First sentence here. ", span, " Last sentence.")
     html = render.citation_panel_html(Citation(1, Evidence(passage, 0.5)), Claim("Claim.", (1,), 0.9, True), file_text)
     assert f'<mark class="ev-span">{span}</mark>' in html
-    for shown in ("The AI Roles Continuum", "2025", "§3 Shared Technical Skills", "https://example.org/paper",
-                  "supported · 0.90", "Claim."):
+    for shown in (
+        "The AI Roles Continuum",
+        "2025",
+        "§3 Shared Technical Skills",
+        "https://example.org/paper",
+        "supported · 0.90",
+        "Claim.",
+    ):
         assert shown in html
 
 
@@ -167,8 +213,11 @@ def test_the_final_answer_replaces_the_streamed_draft():
     session = ChatSession([Turn("Do REs need a PhD?")])
     streaming = render.chat_messages(session.turns, ("Drafting…", "Partial draft that the backend never fin"))
     assert "Partial draft" in streaming[-1]["content"]
-    session.turns[0].answer = make_answer("evidence", claims=[Claim("“Quoted.”", (1,), 1.0, True, "quote")],
-                                          notices=("The language model was unavailable (backend died).",))
+    session.turns[0].answer = make_answer(
+        "evidence",
+        claims=[Claim("“Quoted.”", (1,), 1.0, True, "quote")],
+        notices=("The language model was unavailable (backend died).",),
+    )
     final = render.chat_messages(session.turns, None)
     assert "Partial draft" not in final[-1]["content"]
     assert "language model was unavailable" in final[-1]["content"]
@@ -193,14 +242,32 @@ def test_markdown_export_has_questions_answers_and_sources():
 
 
 def fit_result(close: bool = True) -> dict:
-    cite = {"id": "paper:4:00", "text": "Research scientists invent methods.", "doc": "paper", "section": "4",
-            "section_title": "Role Definitions", "kind": "paragraph", "file": "paper.md", "url": "", "start": 0, "end": 10}
-    row = lambda role, score: {"role": role, "score": score, "citations": [cite],  # noqa: E731
-                               "reasons": [{"text": f"{role} reason {XSS}", "effect": "match", "citations": [cite]}]}
-    return {"ranking": [row("Research Scientist", 0.41), row("Research Engineer", 0.36)],
-            "message": "Best fit: Research Scientist", "confidence_label": "medium", "needs_more": False,
-            "follow_up": {"question": "Do you want to publish?", "citation": cite} if close else None,
-            "archetypes": [{"name": "Frontier lab", "score": 0.5, "why": "Labs hire both.", "citation": cite}]}
+    cite = {
+        "id": "paper:4:00",
+        "text": "Research scientists invent methods.",
+        "doc": "paper",
+        "section": "4",
+        "section_title": "Role Definitions",
+        "kind": "paragraph",
+        "file": "paper.md",
+        "url": "",
+        "start": 0,
+        "end": 10,
+    }
+    row = lambda role, score: {
+        "role": role,
+        "score": score,
+        "citations": [cite],  # noqa: E731
+        "reasons": [{"text": f"{role} reason {XSS}", "effect": "match", "citations": [cite]}],
+    }
+    return {
+        "ranking": [row("Research Scientist", 0.41), row("Research Engineer", 0.36)],
+        "message": "Best fit: Research Scientist",
+        "confidence_label": "medium",
+        "needs_more": False,
+        "follow_up": {"question": "Do you want to publish?", "citation": cite} if close else None,
+        "archetypes": [{"name": "Frontier lab", "score": 0.5, "why": "Labs hire both.", "citation": cite}],
+    }
 
 
 def test_fit_chips_are_numbered_in_the_order_fit_citations_lists_them():
@@ -257,16 +324,21 @@ def test_meta_interview_quote_cites_reference_4(paper):
 
 
 def test_claims_keep_their_reading_order_across_quotes_and_drafted_sentences():
-    claims = [Claim("“Lead quote.”", (1,), 1.0, True, "quote"), Claim("Drafted one.", (1,), 0.9, True),
-              Claim("Drafted two.", (1,), 0.8, True)]
+    claims = [
+        Claim("“Lead quote.”", (1,), 1.0, True, "quote"),
+        Claim("Drafted one.", (1,), 0.9, True),
+        Claim("Drafted two.", (1,), 0.8, True),
+    ]
     html = render.answer_html(make_answer(claims=claims), 0)
     assert html.index("Lead quote") < html.index("Drafted one") < html.index("Drafted two")
     assert html.count('<p class="claims">') == 1
 
 
 def test_a_fit_answered_in_chat_shows_cited_reasons_ranking_and_chart_inline():
-    claims = [Claim("From what you describe, Research Scientist fits best (41% of the fit).", (1,), 1.0, True, "fit"),
-              Claim("You want to publish, which Research Scientists do most.", (1,), 1.0, True, "fit")]
+    claims = [
+        Claim("From what you describe, Research Scientist fits best (41% of the fit).", (1,), 1.0, True, "fit"),
+        Claim("You want to publish, which Research Scientists do most.", (1,), 1.0, True, "fit"),
+    ]
     answer = make_answer("fit", claims=claims, fit=fit_result())
     session = ChatSession([Turn("Which role fits me?", answer, chart_png="iVBORw0KGgo=")])
     html = render.chat_messages(session.turns)[-1]["content"]
@@ -279,29 +351,44 @@ def test_a_fit_answered_in_chat_shows_cited_reasons_ranking_and_chart_inline():
     assert render.fit_citations(fit_result(), compact=True) == [fit_result()["archetypes"][0]["citation"]]
 
 
+def test_the_explorer_lists_the_audits_own_citing_sentences(paper):
+    text, blocks, refs = paper
+    explorer = render.citing_sentences(text, blocks, refs)
+    audited = citing_sentences(text)
+    assert [(c.start, c.end, c.refs) for c in explorer] == [(s.start, s.end, s.refs) for s in audited]
+    # every (sentence, reference) the explorer lists is one audit pair, by id
+    assert {c.pair_id(n) for c in explorer for n in c.refs} == {p.id for s in audited for p in citation_pairs(s)}
+    # a quotation the sentence splitter would cut in two stays one sentence, with its citation
+    (quoted,) = [c for c in explorer if "importance sampling" in c.text]
+    assert quoted.refs == (11,) and quoted.text.startswith("As one research engineer noted")
+
+
 def test_audit_verdicts_appear_next_to_the_reference_they_judge(paper):
     text, blocks, refs = paper
     titles = {n: r.title for n, r in refs.items()}
     sentence = next(c for c in render.citing_sentences(text, blocks, refs) if "depends on the team" in c.text)
-    # The audit keys a verdict by where its sentence starts; it may start the sentence a little earlier.
-    verdict = {"id": f"paper@{sentence.start - 3}#4", "ref": 4, "verdict": "partial", "score": 0.71,
-               "claim": " " * 3 + strip_markers(sentence.text), "reason": "the quotation differs in one word"}
+    verdict = {
+        "id": f"paper@{sentence.start}#4",
+        "ref": 4,
+        "verdict": "partial",
+        "score": 0.71,
+        "claim": sentence.text,
+        "reason": "the quotation differs in one word",
+    }
     assert render.verdicts_for(sentence, 4, [verdict]) == [verdict]
     assert render.verdicts_for(sentence, 5, [verdict]) == []
+    # A verdict belongs to the sentence its id names: one of a sentence starting nearby is not this one's.
+    assert render.verdicts_for(sentence, 4, [{**verdict, "id": f"paper@{sentence.start - 3}#4"}]) == []
     html = render.explorer_section_html(text, blocks, "2", titles, [verdict])
     assert html.count('class="verdict verdict-partial"') == 1
     panel = render.reference_panel_html(refs[4], "source", [sentence], [verdict])
     assert "verdict-partial" in panel and "the quotation differs in one word" in panel
 
 
-def strip_markers(text: str) -> str:
-    return re.sub(r"\[\d+\]", "", text)
-
-
 def test_stream_ticks_fill_the_pauses_and_errors_reach_the_caller():
     import threading
 
-    from ui.app import events_with_ticks
+    from ui.streaming import events_with_ticks
 
     release = threading.Event()
 

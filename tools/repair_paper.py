@@ -31,8 +31,7 @@ def _continues(previous: str, block: str) -> bool:
 
 def repair(text: str) -> str:
     text = text.replace("\r\n", "\n")
-    text = re.sub(r"(?m)^- (Research Engineer \(RE\)|Applied Scientist / Applied Researcher):\*\*",
-                  r"- **\1:**", text)
+    text = re.sub(r"(?m)^- (Research Engineer \(RE\)|Applied Scientist / Applied Researcher):\*\*", r"- **\1:**", text)
     text = re.sub(r"(?m)^### (\d+ )", r"## \1", text)
     text = re.sub(r"(?m)^[ \t]+$", "", text)
     blocks = [b.strip("\n") for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]

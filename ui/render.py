@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
-from advisor.text import CITATION, citation_numbers, sentence_spans, strip_markdown
-from advisor.types import Answer, Citation, Claim, Evidence, Passage
+from advisor.audit import CitingSentence, block_sentence_spans
+from advisor.audit import citing_sentences as audit_citing_sentences
+from advisor.core.text import CITATION, citation_numbers, strip_markdown
+from advisor.core.types import Answer, Citation, Claim, Evidence, Passage
 
 MODE_LABELS = {
     "grounded": "Answer — every sentence checked against the passage it cites",
@@ -31,6 +33,13 @@ CONTEXT_CHARS = 700  # surrounding text shown on each side of a highlighted span
 
 
 # ---------------------------------------------------------------- escaping and small pieces
+
+
+def as_mapping(result) -> Mapping:
+    """A role-fit result as its JSON mapping (an Answer carries the RoleFit itself)."""
+    if result is None:
+        return {}
+    return result if isinstance(result, Mapping) else result.to_dict()
 
 
 def esc(value: object) -> str:
@@ -97,8 +106,12 @@ def parse_key(key: str | None) -> ChipKey | None:
     if not key or not isinstance(key, str):
         return None
     key = key.lstrip("#")
-    patterns = {"cite": r"cite-(\d+)-(\d+)-(\d+)", "rel": r"rel-(\d+)-(\d+)", "fit": r"fit-([a-z0-9]+)-(\d+)",
-                "ref": r"ref-(\d+)"}
+    patterns = {
+        "cite": r"cite-(\d+)-(\d+)-(\d+)",
+        "rel": r"rel-(\d+)-(\d+)",
+        "fit": r"fit-([a-z0-9]+)-(\d+)",
+        "ref": r"ref-(\d+)",
+    }
     for kind, pattern in patterns.items():
         match = re.fullmatch(pattern, key)
         if match:
@@ -126,8 +139,12 @@ def section_path(passage: Passage) -> str:
             parts.append(f"§{passage.section} {passage.section_title}")
         elif passage.section not in ("Title",):
             parts.append(passage.section_title or passage.section)
-        kind = {"table-row": "Table 1 row", "caption": "Figure/table caption", "bullet": "List item",
-                "reference": "Reference entry"}.get(passage.kind)
+        kind = {
+            "table-row": "Table 1 row",
+            "caption": "Figure/table caption",
+            "bullet": "List item",
+            "reference": "Reference entry",
+        }.get(passage.kind)
         if kind:
             parts.append(kind)
         return " › ".join(parts)
@@ -149,10 +166,15 @@ def notices_html(notices: Iterable[str]) -> str:
 
 def pending_answer_html(status: str, draft: str = "", notices: Sequence[str] = ()) -> str:
     """The assistant bubble while an answer streams: status line, then the unverified draft so far."""
-    draft_part = (f'<div class="draft" title="Draft: not yet checked against the sources">{text_html(draft)}</div>'
-                  if draft else "")
-    return (f'<div class="answer pending"><div class="status">{text_html(status)}</div>{draft_part}'
-            f"{notices_html(notices)}</div>")
+    draft_part = (
+        f'<div class="draft" title="Draft: not yet checked against the sources">{text_html(draft)}</div>'
+        if draft
+        else ""
+    )
+    return (
+        f'<div class="answer pending"><div class="status">{text_html(status)}</div>{draft_part}'
+        f"{notices_html(notices)}</div>"
+    )
 
 
 def support_label(claim: Claim) -> tuple[str, str]:
@@ -177,12 +199,15 @@ def _citation_title(citations: Mapping[int, Citation], n: int) -> str:
 
 
 def claim_html(claim: Claim, claim_index: int, turn: int, citations: Mapping[int, Citation]) -> str:
-    chips = "".join(chip(citation_key(turn, claim_index, n), str(n), _citation_title(citations, n))
-                    for n in claim.citations)
+    chips = "".join(
+        chip(citation_key(turn, claim_index, n), str(n), _citation_title(citations, n)) for n in claim.citations
+    )
     badge_class, _ = support_label(claim)
     if claim.origin == "quote":
-        return (f'<blockquote class="claim quote"><span class="quote-label">Quoted from the source'
-                f'</span> {text_html(claim.text)} {chips}</blockquote>')
+        return (
+            f'<blockquote class="claim quote"><span class="quote-label">Quoted from the source'
+            f"</span> {text_html(claim.text)} {chips}</blockquote>"
+        )
     return f'<span class="claim {esc(claim.origin)} {badge_class}">{text_html(claim.text)} {chips}</span> '
 
 
@@ -190,9 +215,11 @@ def text_with_chips(text: str, turn: int, citations: Mapping[int, Citation]) -> 
     """Answer text whose [n] markers become chips (for answers that carry no per-sentence claims)."""
     out, pos = [], 0
     for match in CITATION.finditer(text):
-        out.append(text_html(text[pos:match.start()]))
-        out.extend(chip(citation_key(turn, 0, n), str(n), _citation_title(citations, n))
-                   for n in citation_numbers(match.group(1)))
+        out.append(text_html(text[pos : match.start()]))
+        out.extend(
+            chip(citation_key(turn, 0, n), str(n), _citation_title(citations, n))
+            for n in citation_numbers(match.group(1))
+        )
         pos = match.end()
     out.append(text_html(text[pos:]))
     return "".join(out)
@@ -206,11 +233,15 @@ def related_html(related: Sequence[Evidence], turn: int) -> str:
         p = ev.passage
         snippet = strip_markdown(p.text)
         snippet = snippet if len(snippet) <= 220 else snippet[:220].rsplit(" ", 1)[0] + " …"
-        items.append(f'<li>{chip(related_key(turn, i), str(i + 1), source_label(p), "related")} '
-                     f'<span class="rel-source">{esc(source_label(p))} · {esc(section_path(p))}</span>'
-                     f'<div class="rel-snippet">{esc(snippet)}</div></li>')
-    return ('<div class="related"><div class="related-head">Related reading — near the question, '
-            f'but not an answer to it</div><ol>{"".join(items)}</ol></div>')
+        items.append(
+            f"<li>{chip(related_key(turn, i), str(i + 1), source_label(p), 'related')} "
+            f'<span class="rel-source">{esc(source_label(p))} · {esc(section_path(p))}</span>'
+            f'<div class="rel-snippet">{esc(snippet)}</div></li>'
+        )
+    return (
+        '<div class="related"><div class="related-head">Related reading — near the question, '
+        f"but not an answer to it</div><ol>{''.join(items)}</ol></div>"
+    )
 
 
 def answer_html(answer: Answer, turn: int, extra_notices: Sequence[str] = (), fit_body: str = "") -> str:
@@ -255,7 +286,7 @@ def error_answer_html(message: str) -> str:
 def enclosing_block(text: str, start: int, end: int) -> tuple[int, int]:
     """The paragraph (or, for list items and table rows, the line) that contains text[start:end]."""
     line_start = text.rfind("\n", 0, start) + 1
-    if re.match(r"[ \t]*(?:[-*]|\d+\.|\|)\s", text[line_start:line_start + 12]):
+    if re.match(r"[ \t]*(?:[-*]|\d+\.|\|)\s", text[line_start : line_start + 12]):
         line_end = text.find("\n", end)
         return line_start, len(text) if line_end == -1 else line_end
     block_start = text.rfind("\n\n", 0, start)
@@ -263,16 +294,17 @@ def enclosing_block(text: str, start: int, end: int) -> tuple[int, int]:
     return (0 if block_start == -1 else block_start + 2), (len(text) if block_end == -1 else block_end)
 
 
-def passage_in_context(file_text: str | None, passage: Passage,
-                       max_context: int = CONTEXT_CHARS) -> tuple[str, str, str]:
+def passage_in_context(
+    file_text: str | None, passage: Passage, max_context: int = CONTEXT_CHARS
+) -> tuple[str, str, str]:
     """(before, span, after) around the passage's exact span in its file. If the file no longer holds
     the passage at its offsets (the corpus changed since indexing) the passage text stands alone."""
-    if not file_text or file_text[passage.start:passage.end] != passage.text:
+    if not file_text or file_text[passage.start : passage.end] != passage.text:
         return "", passage.text, ""
     block_start, block_end = enclosing_block(file_text, passage.start, passage.end)
     # A list item's marker ("- ", "3. ") and a table row's pipe are layout, not text
-    before = re.sub(r"^[ \t]*(?:[-*]|\d+\.|\|)\s+", "", file_text[block_start:passage.start])
-    after = file_text[passage.end:block_end]
+    before = re.sub(r"^[ \t]*(?:[-*]|\d+\.|\|)\s+", "", file_text[block_start : passage.start])
+    after = file_text[passage.end : block_end]
     if len(before) > max_context:
         before = "… " + before[-max_context:].split(" ", 1)[-1]
     if len(after) > max_context:
@@ -284,15 +316,28 @@ def empty_panel_html(hint: str = "Click a citation such as [1] to see the passag
     return f'<div class="evidence empty"><p class="hint">{esc(hint)}</p></div>'
 
 
-def passage_panel_html(passage: Passage, file_text: str | None, *, label: str, badge: tuple[str, str] | None = None,
-                       sentence: str = "", audit: Sequence[Mapping] = (), note: str = "") -> str:
+def passage_panel_html(
+    passage: Passage,
+    file_text: str | None,
+    *,
+    label: str,
+    badge: tuple[str, str] | None = None,
+    sentence: str = "",
+    audit: Sequence[Mapping] = (),
+    note: str = "",
+) -> str:
     """One passage in the evidence panel: source, section path, year, link, the sentence that cites it
     with its support badge, and the passage highlighted inside its paragraph."""
     before, span, after = passage_in_context(file_text, passage)
     badge_html = f'<span class="badge {esc(badge[0])}">{esc(badge[1])}</span>' if badge else ""
-    sentence_html = (f'<div class="ev-sentence"><span class="ev-sentence-label">Answer sentence:</span> '
-                     f'{text_html(sentence)} {badge_html}</div>') if sentence else (
-        f'<div class="ev-badges">{badge_html}</div>' if badge_html else "")
+    sentence_html = (
+        (
+            f'<div class="ev-sentence"><span class="ev-sentence-label">Answer sentence:</span> '
+            f"{text_html(sentence)} {badge_html}</div>"
+        )
+        if sentence
+        else (f'<div class="ev-badges">{badge_html}</div>' if badge_html else "")
+    )
     year = f'<span class="ev-year">· {esc(passage.year)}</span>' if passage.year else ""
     no_source = passage.kind == "reference" and passage.doc != "paper" and passage.file.endswith(".json")
     note_html = f'<p class="ev-note">{esc(note)}</p>' if note else ""
@@ -312,14 +357,23 @@ def passage_panel_html(passage: Passage, file_text: str | None, *, label: str, b
 
 
 def citation_panel_html(citation: Citation, claim: Claim | None, file_text: str | None) -> str:
-    return passage_panel_html(citation.evidence.passage, file_text, label=f"[{citation.n}]",
-                              badge=support_label(claim) if claim else None,
-                              sentence=claim.text if claim else "", audit=citation.audit)
+    return passage_panel_html(
+        citation.evidence.passage,
+        file_text,
+        label=f"[{citation.n}]",
+        badge=support_label(claim) if claim else None,
+        sentence=claim.text if claim else "",
+        audit=citation.audit,
+    )
 
 
 def related_panel_html(evidence: Evidence, index: int, file_text: str | None) -> str:
-    return passage_panel_html(evidence.passage, file_text, label=f"Related {index + 1}",
-                              note="Related reading: close to the question, but it does not answer it.")
+    return passage_panel_html(
+        evidence.passage,
+        file_text,
+        label=f"Related {index + 1}",
+        note="Related reading: close to the question, but it does not answer it.",
+    )
 
 
 def audit_html(verdicts: Sequence[Mapping]) -> str:
@@ -330,8 +384,11 @@ def audit_html(verdicts: Sequence[Mapping]) -> str:
     for v in verdicts:
         reason = f' <span class="verdict-reason">{esc(v["reason"])}</span>' if v.get("reason") else ""
         evidence = _verdict_evidence_text(v.get("evidence"))
-        rows.append(f"<li>{verdict_badge(v)} cites [{esc(v.get('ref', '?'))}]{reason}"
-                    + (f'<div class="verdict-evidence">{display_text(evidence)}</div>' if evidence else "") + "</li>")
+        rows.append(
+            f"<li>{verdict_badge(v)} cites [{esc(v.get('ref', '?'))}]{reason}"
+            + (f'<div class="verdict-evidence">{display_text(evidence)}</div>' if evidence else "")
+            + "</li>"
+        )
     return f'<div class="audit"><div class="audit-head">Citation audit</div><ul>{"".join(rows)}</ul></div>'
 
 
@@ -339,8 +396,10 @@ def verdict_badge(verdict: Mapping) -> str:
     name = str(verdict.get("verdict", "unknown"))
     score = verdict.get("score")
     score_text = f" · {float(score):.2f}" if isinstance(score, (int, float)) and name != "no-source-text" else ""
-    return (f'<span class="verdict verdict-{esc(re.sub(r"[^a-z-]", "", name.lower()))}" '
-            f'title="{esc(verdict.get("reason", ""))}">{esc(name)}{esc(score_text)}</span>')
+    return (
+        f'<span class="verdict verdict-{esc(re.sub(r"[^a-z-]", "", name.lower()))}" '
+        f'title="{esc(verdict.get("reason", ""))}">{esc(name)}{esc(score_text)}</span>'
+    )
 
 
 def _verdict_evidence_text(evidence) -> str:
@@ -373,8 +432,9 @@ def conversation_markdown(turns: Sequence[tuple[str, Answer | None]], title: str
             lines.append("")
         if not answer.claims:
             lines += [_md_line(answer.answer), ""]
-        if answer.fit and answer.fit.get("ranking"):
-            for rank, row in enumerate(answer.fit["ranking"], 1):
+        fit = as_mapping(answer.fit)
+        if fit.get("ranking"):
+            for rank, row in enumerate(fit["ranking"], 1):
                 lines.append(f"{rank}. {row.get('role')} — {float(row.get('score', 0)):.2f}")
             lines.append("")
         for notice in answer.notices:
@@ -389,8 +449,9 @@ def conversation_markdown(turns: Sequence[tuple[str, Answer | None]], title: str
             lines.append("")
         if answer.related:
             lines += ["**Related reading (not support)**", ""]
-            lines += [f"- {_md_line(source_label(e.passage))}, {_md_line(section_path(e.passage))}"
-                      for e in answer.related]
+            lines += [
+                f"- {_md_line(source_label(e.passage))}, {_md_line(section_path(e.passage))}" for e in answer.related
+            ]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -400,15 +461,6 @@ def _md_line(text: str) -> str:
 
 
 # ---------------------------------------------------------------- evidence explorer
-
-
-@dataclass(frozen=True)
-class CitingSentence:
-    section: str
-    text: str  # as written in the paper, markers included
-    refs: tuple[int, ...]
-    start: int = 0  # span in paper.md
-    end: int = 0
 
 
 def render_markdown_safely(text: str) -> str:
@@ -459,7 +511,7 @@ def sentence_with_chips(sentence: str, ref_titles: Mapping[int, str]) -> str:
     """A paper sentence with its [n] markers turned into reference chips."""
     out, pos = [], 0
     for match in CITATION.finditer(sentence):
-        out.append(display_text(sentence[pos:match.start()]))
+        out.append(display_text(sentence[pos : match.start()]))
         numbers = [n for n in citation_numbers(match.group(1)) if n in ref_titles]
         out.extend(chip(reference_key(n), str(n), ref_titles[n], "ref") for n in numbers)
         if not numbers:
@@ -479,23 +531,19 @@ def paper_sections(blocks: Sequence) -> list[tuple[str, str]]:
 
 
 def citing_sentences(paper_text: str, blocks: Sequence, valid_refs: Iterable[int]) -> list[CitingSentence]:
-    """Every sentence of the paper body that carries a citation marker, with its reference numbers."""
-    valid = set(valid_refs)
-    out = []
-    for b in blocks:
-        if b.section == "References" or b.kind == "table-row":
-            continue
-        for s, e in sentence_spans(paper_text[b.start:b.end], offset=b.start):
-            sentence = paper_text[s:e]
-            refs = tuple(dict.fromkeys(n for m in CITATION.finditer(sentence)
-                                       for n in citation_numbers(m.group(1)) if n in valid))
-            if refs:
-                out.append(CitingSentence(b.section, sentence, refs, s, e))
-    return out
+    """Every sentence of the paper body that cites one of valid_refs, with its reference numbers: the
+    audit's own sentences (advisor.audit.citing_sentences), so each audit verdict names one of them."""
+    return audit_citing_sentences(paper_text, blocks, set(valid_refs))
 
 
-def explorer_section_html(paper_text: str, blocks: Sequence, section: str, ref_titles: Mapping[int, str],
-                          verdicts: Sequence[Mapping] = (), audit_note: str = "") -> str:
+def explorer_section_html(
+    paper_text: str,
+    blocks: Sequence,
+    section: str,
+    ref_titles: Mapping[int, str],
+    verdicts: Sequence[Mapping] = (),
+    audit_note: str = "",
+) -> str:
     """One section of the paper: its text with reference chips, then the list of its citing sentences,
     each with the references it cites (and their audit verdicts when an audit is available)."""
     parts: list[str] = []
@@ -504,96 +552,105 @@ def explorer_section_html(paper_text: str, blocks: Sequence, section: str, ref_t
     def flush_table() -> None:
         if table_rows:
             head, *rows = table_rows
-            parts.append('<table class="paper-table"><thead><tr>' + "".join(f"<th>{display_text(c)}</th>" for c in head)
-                         + "</tr></thead><tbody>" + "".join(
-                "<tr>" + "".join(f"<td>{display_text(c)}</td>" for c in row) + "</tr>" for row in rows)
-                         + "</tbody></table>")
+            parts.append(
+                '<table class="paper-table"><thead><tr>'
+                + "".join(f"<th>{display_text(c)}</th>" for c in head)
+                + "</tr></thead><tbody>"
+                + "".join("<tr>" + "".join(f"<td>{display_text(c)}</td>" for c in row) + "</tr>" for row in rows)
+                + "</tbody></table>"
+            )
             table_rows.clear()
 
     title = next((b.section_title for b in blocks if b.section == section), section)
     heading = f"§{section} {title}" if section.isdigit() else title
     parts.append(f'<h3 class="paper-section">{esc(heading)}</h3>')
     for b in (b for b in blocks if b.section == section):
-        raw = paper_text[b.start:b.end]
+        raw = paper_text[b.start : b.end]
         if b.kind == "table-row":
             table_rows.append([c.strip() for c in raw.strip().strip("|").split("|")])
             continue
         flush_table()
         sentences = []
-        for s, e in sentence_spans(raw, offset=b.start):
+        for s, e in block_sentence_spans(paper_text, b):  # the audit's cut: a quotation stays one sentence
             sentence = paper_text[s:e]
             cls = "sentence citing" if CITATION.search(sentence) else "sentence"
             sentences.append(f'<span class="{cls}">{sentence_with_chips(sentence, ref_titles)}</span>')
         tag = "li" if b.kind == "bullet" else "p"
         body = " ".join(sentences)
-        parts.append(f'<ul class="paper-list"><li>{body}</li></ul>' if tag == "li" else
-                     f'<p class="paper-{esc(b.kind)}">{body}</p>')
+        parts.append(
+            f'<ul class="paper-list"><li>{body}</li></ul>'
+            if tag == "li"
+            else f'<p class="paper-{esc(b.kind)}">{body}</p>'
+        )
     flush_table()
     citing = [c for c in citing_sentences(paper_text, blocks, ref_titles) if c.section == section]
     if citing:
         rows = []
         for c in citing:
             refs = "".join(
-                f'<li>{chip(reference_key(n), str(n), ref_titles.get(n, ""), "ref")} {esc(ref_titles.get(n, ""))}'
-                f"{audit_inline_html(verdicts_for(c, n, verdicts))}</li>" for n in c.refs)
+                f"<li>{chip(reference_key(n), str(n), ref_titles.get(n, ''), 'ref')} {esc(ref_titles.get(n, ''))}"
+                f"{audit_inline_html(verdicts_for(c, n, verdicts))}</li>"
+                for n in c.refs
+            )
             plain = CITATION.sub("", c.text)
-            rows.append(f'<li class="citing-sentence"><div class="cs-text">{display_text(plain)}</div>'
-                        f'<ul class="cs-refs">{refs}</ul></li>')
+            rows.append(
+                f'<li class="citing-sentence"><div class="cs-text">{display_text(plain)}</div>'
+                f'<ul class="cs-refs">{refs}</ul></li>'
+            )
         note = f'<p class="audit-note">{esc(audit_note)}</p>' if audit_note else ""
-        parts.append(f'<h4 class="citing-head">Citing sentences in this section ({len(citing)})</h4>{note}'
-                     f'<ol class="citing-list">{"".join(rows)}</ol>')
+        parts.append(
+            f'<h4 class="citing-head">Citing sentences in this section ({len(citing)})</h4>{note}'
+            f'<ol class="citing-list">{"".join(rows)}</ol>'
+        )
     return f'<div class="paper">{"".join(parts)}</div>'
 
 
-def verdict_start(verdict: Mapping) -> int | None:
-    """Where the audited sentence starts in paper.md: its "start", or the pair id "paper@<start>#<ref>"."""
-    if isinstance(verdict.get("start"), int):
-        return verdict["start"]
-    match = re.match(r"paper@(\d+)#", str(verdict.get("id", "")))
-    return int(match.group(1)) if match else None
-
-
 def verdicts_for(sentence: CitingSentence, ref: int, verdicts: Sequence[Mapping]) -> list[Mapping]:
-    """The audit verdicts of (sentence, ref). The audit may cut sentences a little differently (it keeps a
-    quotation whole), so a verdict matches when the two sentence spans overlap."""
-    out = []
-    for v in verdicts:
-        start = verdict_start(v)
-        if start is None or v.get("ref") != ref:
-            continue
-        end = v["end"] if isinstance(v.get("end"), int) else start + max(len(str(v.get("claim", ""))), 1)
-        if start < sentence.end and sentence.start < end:
-            out.append(v)
-    return out
+    """The audit verdicts of (sentence, ref): the explorer lists the audit's own sentences, so a verdict
+    belongs to the sentence its pair id ("paper@<start>#<ref>") names, and to no other."""
+    key = sentence.pair_id(ref)
+    return [v for v in verdicts if v.get("id") == key]
 
 
 def audit_inline_html(verdicts: Sequence[Mapping]) -> str:
     return f" {verdict_badge(verdicts[0])}" if verdicts else ""
 
 
-def reference_panel_html(ref, source_text: str | None, citing: Sequence[CitingSentence] = (),
-                         verdicts: Sequence[Mapping] = ()) -> str:
+def reference_panel_html(
+    ref, source_text: str | None, citing: Sequence[CitingSentence] = (), verdicts: Sequence[Mapping] = ()
+) -> str:
     """A reference entry (corpus.Reference), the source text we hold for it or a plain statement that
     there is none, and the paper's sentences that cite it."""
     authors = ", ".join(ref.authors)
     meta = " · ".join(esc(x) for x in (authors, ref.venue, ref.year, ref.kind) if x)
     if source_text:
-        source = f'<div class="ref-source"><div class="ref-source-head">Source text we hold</div>' \
-                 f"{render_markdown_safely(source_text)}</div>"
+        source = (
+            f'<div class="ref-source"><div class="ref-source-head">Source text we hold</div>'
+            f"{render_markdown_safely(source_text)}</div>"
+        )
     else:
-        source = ('<p class="ref-nosource">No source text is available for this reference: the advisor holds only '
-                  "its entry, so nothing it says can be checked against it.</p>")
+        source = (
+            '<p class="ref-nosource">No source text is available for this reference: the advisor holds only '
+            "its entry, so nothing it says can be checked against it.</p>"
+        )
     cites = ""
     if citing:
-        items = "".join(f'<li>{display_text(CITATION.sub("", c.text))}'
-                        f"{audit_inline_html(verdicts_for(c, ref.id, verdicts))}</li>" for c in citing)
-        cites = f'<div class="ref-citing"><div class="ref-citing-head">Cited by ({len(citing)})</div><ul>{items}</ul></div>'
-    return (f'<div class="evidence reference" id="ref-panel-{ref.id}">'
-            f'<div class="ev-head"><span class="ev-label">[{ref.id}]</span> <span class="ev-title">{esc(ref.title)}</span></div>'
-            f'<div class="ev-path">{meta}</div>'
-            f'<div class="ref-entry"><span class="ref-entry-label">Entry in the paper:</span> '
-            f"{display_text(ref.reference_text_in_paper)}</div>"
-            f'<div class="ev-foot">{link_html(ref.url)}</div>{source}{cites}</div>')
+        items = "".join(
+            f"<li>{display_text(CITATION.sub('', c.text))}{audit_inline_html(verdicts_for(c, ref.id, verdicts))}</li>"
+            for c in citing
+        )
+        cites = (
+            f'<div class="ref-citing"><div class="ref-citing-head">Cited by ({len(citing)})</div><ul>{items}</ul></div>'
+        )
+    return (
+        f'<div class="evidence reference" id="ref-panel-{ref.id}">'
+        f'<div class="ev-head"><span class="ev-label">[{ref.id}]</span> '
+        f'<span class="ev-title">{esc(ref.title)}</span></div>'
+        f'<div class="ev-path">{meta}</div>'
+        f'<div class="ref-entry"><span class="ref-entry-label">Entry in the paper:</span> '
+        f"{display_text(ref.reference_text_in_paper)}</div>"
+        f'<div class="ev-foot">{link_html(ref.url)}</div>{source}{cites}</div>'
+    )
 
 
 # ---------------------------------------------------------------- role fit
@@ -630,20 +687,26 @@ def fit_html(fit: Mapping, scope: str, chart_html: str = "", compact: bool = Fal
     counter = iter(range(10_000))
 
     def chips(passages: Sequence[Mapping]) -> str:
-        return "".join(chip(fit_key(scope, j), str(j + 1), _passage_title(p), "fit")
-                       for p in passages for j in (next(counter),))
+        return "".join(
+            chip(fit_key(scope, j), str(j + 1), _passage_title(p), "fit") for p in passages for j in (next(counter),)
+        )
 
     notes = notices_html(fit.get("notes") or ())
     if fit.get("needs_more") or not fit.get("ranking"):
-        return f'<div class="fit needs-more"><p class="fit-message">{text_html(fit.get("message", ""))}</p>{notes}</div>'
+        return (
+            f'<div class="fit needs-more"><p class="fit-message">{text_html(fit.get("message", ""))}</p>{notes}</div>'
+        )
     if compact:
         bars = "".join(
             f'<li class="fit-role{" top" if rank == 1 else ""}"><div class="fit-role-head"><span class="fit-rank">'
             f'{rank}.</span> <span class="fit-role-name">{esc(row.get("role", ""))}</span> <span class="fit-score">'
-            f'{float(row.get("score", 0.0)):.0%}</span></div>{_score_bar(float(row.get("score", 0.0)))}</li>'
-            for rank, row in enumerate(fit["ranking"], 1))
-        return (f'<div class="fit compact"><ol class="fit-ranking">{bars}</ol>{chart_html}'
-                f"{_archetypes_html(fit, chips)}{notes}</div>")
+            f"{float(row.get('score', 0.0)):.0%}</span></div>{_score_bar(float(row.get('score', 0.0)))}</li>"
+            for rank, row in enumerate(fit["ranking"], 1)
+        )
+        return (
+            f'<div class="fit compact"><ol class="fit-ranking">{bars}</ol>{chart_html}'
+            f"{_archetypes_html(fit, chips)}{notes}</div>"
+        )
     rows = []
     for rank, row in enumerate(fit["ranking"], 1):
         score = float(row.get("score", 0.0))
@@ -651,27 +714,50 @@ def fit_html(fit: Mapping, scope: str, chart_html: str = "", compact: bool = Fal
         reasons = []
         for reason in row.get("reasons") or ():
             effect = re.sub(r"[^a-z-]", "", str(reason.get("effect", "")).lower())
-            reasons.append(f'<li class="reason {effect}">{text_html(reason.get("text", ""))} '
-                           f'{chips(reason.get("citations") or ())}</li>')
+            reasons.append(
+                f'<li class="reason {effect}">{text_html(reason.get("text", ""))} '
+                f"{chips(reason.get('citations') or ())}</li>"
+            )
         shown, rest = reasons[:3], reasons[3:]
-        more = (f'<details class="more-reasons"><summary>{len(rest)} more reasons</summary><ul>{"".join(rest)}</ul>'
-                f"</details>") if rest else ""
+        more = (
+            (
+                f'<details class="more-reasons"><summary>{len(rest)} more reasons</summary><ul>{"".join(rest)}</ul>'
+                f"</details>"
+            )
+            if rest
+            else ""
+        )
         closest = row.get("closest") or {}
-        closest_html = (f'<div class="closest">Closest to your words: <q>{esc(closest.get("you", ""))}</q> ↔ '
-                        f'<q>{display_text(closest.get("paper", ""))}</q></div>') if closest.get("you") else ""
+        closest_html = (
+            (
+                f'<div class="closest">Closest to your words: <q>{esc(closest.get("you", ""))}</q> ↔ '
+                f"<q>{display_text(closest.get('paper', ''))}</q></div>"
+            )
+            if closest.get("you")
+            else ""
+        )
         rows.append(
             f'<li class="fit-role{" top" if rank == 1 else ""}"><div class="fit-role-head">'
             f'<span class="fit-rank">{rank}.</span> <span class="fit-role-name">{esc(row.get("role", ""))}</span> '
             f'<span class="fit-score">{score:.0%}</span> {role_chips}</div>'
-            f'{_score_bar(score)}'
-            f'{closest_html}<ul class="reasons">{"".join(shown)}</ul>{more}</li>')
+            f"{_score_bar(score)}"
+            f'{closest_html}<ul class="reasons">{"".join(shown)}</ul>{more}</li>'
+        )
     follow_up = fit.get("follow_up") or {}
-    follow_html = (f'<div class="follow-up"><span class="follow-up-label">The top two are close —</span> '
-                   f'{text_html(follow_up.get("question", ""))} '
-                   f'{chips([follow_up["citation"]] if follow_up.get("citation") else [])}</div>') if follow_up else ""
+    follow_html = (
+        (
+            f'<div class="follow-up"><span class="follow-up-label">The top two are close —</span> '
+            f"{text_html(follow_up.get('question', ''))} "
+            f"{chips([follow_up['citation']] if follow_up.get('citation') else [])}</div>"
+        )
+        if follow_up
+        else ""
+    )
     archetype_html = _archetypes_html(fit, chips)
-    return (f'<div class="fit"><p class="fit-message">{text_html(fit.get("message", ""))}</p>'
-            f'<ol class="fit-ranking">{"".join(rows)}</ol>{follow_html}{chart_html}{archetype_html}{notes}</div>')
+    return (
+        f'<div class="fit"><p class="fit-message">{text_html(fit.get("message", ""))}</p>'
+        f'<ol class="fit-ranking">{"".join(rows)}</ol>{follow_html}{chart_html}{archetype_html}{notes}</div>'
+    )
 
 
 def _score_bar(score: float) -> str:
@@ -682,9 +768,17 @@ def _archetypes_html(fit: Mapping, chips) -> str:
     archetypes = "".join(
         f'<li><span class="arch-name">{esc(a.get("name", ""))}</span> <span class="arch-score">'
         f'{float(a.get("score", 0.0)):.0%}</span> <span class="arch-why">{display_text(a.get("why", ""))}</span> '
-        f'{chips([a["citation"]] if a.get("citation") else [])}</li>' for a in fit.get("archetypes") or ())
-    return (f'<div class="archetypes"><div class="archetypes-head">Organisations where this mix is in demand '
-            f'(Section 6)</div><ol>{archetypes}</ol></div>') if archetypes else ""
+        f"{chips([a['citation']] if a.get('citation') else [])}</li>"
+        for a in fit.get("archetypes") or ()
+    )
+    return (
+        (
+            f'<div class="archetypes"><div class="archetypes-head">Organisations where this mix is in demand '
+            f"(Section 6)</div><ol>{archetypes}</ol></div>"
+        )
+        if archetypes
+        else ""
+    )
 
 
 def figure_html(png_base64: str, alt: str = "Role fit chart") -> str:
@@ -709,9 +803,11 @@ def chat_messages(turns: Sequence, pending: tuple[str, str] | None = None) -> li
         messages.append({"role": "user", "content": user_message_html(turn.question)})
         if turn.answer is not None:
             fit_body = ""
-            if turn.answer.fit:
+            if turn.answer.fit is not None:
                 chart = figure_html(turn.chart_png) if turn.chart_png else ""
-                fit_body = fit_html(turn.answer.fit, chat_fit_scope(i), chart, compact=bool(turn.answer.claims))
+                fit_body = fit_html(
+                    as_mapping(turn.answer.fit), chat_fit_scope(i), chart, compact=bool(turn.answer.claims)
+                )
             content = answer_html(turn.answer, i, turn.notices, fit_body)
         elif turn.error:
             content = error_answer_html(turn.error)

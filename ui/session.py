@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from advisor.types import Answer
+from advisor.core.types import Answer
 
 
 @dataclass

