@@ -28,28 +28,42 @@ Raw scores go through a softmax (settings.fit.temperature, fitted by log loss on
 the shares reported as "score"; the margin is the top-two share gap. Confidence also falls with weak
 evidence and with a profile that does not look like English (MiniLM and the cues are English-only).
 
-Modules, in the order the engine uses them: base, matrix (Table 1), lexicon (skill vocabulary), clauses
-(profile -> clauses), model (built from the paper), evidence (profile -> per-skill evidence), scoring,
-result, quiz, engine (fit, fit_file), chart, profile_files (CV/profile files read in memory), questions
-(is a chat message a fit question).
+Modules, in the order the engine uses them:
+  roles          the four roles, their place on the continuum, how the paper names them
+  errors         FitModelError, FitInputError
+  lexicon        the skill vocabulary and word lists (data: lexicon.toml)
+  matrix         Table 1 -> SkillMatrix of Cells
+  clauses        a profile -> clauses with their polarity; does it look like English
+  model          FitModel built from the paper (role sentences, Section 6 archetypes), cached per process
+  quiz           the quiz questions and answers
+  evidence       a profile and quiz -> per-skill evidence
+  scoring        the two channels, softmax, reasons, follow-up question, archetypes, confidence
+  result         SkillEstimate, Reason, RoleScore, RoleFit
+  engine         fit(), fit_file()
+  chart          plot_fit()
+  profile_files  CV/profile files (.txt, .md, .pdf, .docx) read in memory only
+  questions      is a chat message a role-fit question
 """
 
-from .base import CONTINUUM_POSITION, QUIZ_MAX, ROLES, FitInputError, FitModelError
+from ..corpus import TABLE_ROLES  # = ROLES, re-exported for callers that name Table 1's header
 from .chart import plot_fit
 from .clauses import Clause, english_share, looks_english, split_clauses
 from .engine import fit, fit_file
+from .errors import FitInputError, FitModelError
 from .matrix import Cell, SkillMatrix, SkillRow, parse_cell, parse_table1
 from .model import FitModel, build_fit_model, get_fit_model
 from .profile_files import ProfileFileError, read_profile_bytes, read_profile_path
 from .questions import is_fit_question
-from .quiz import normalise_quiz, parse_quiz_args, quiz_questions
+from .quiz import QUIZ_MAX, normalise_quiz, parse_quiz_args, quiz_questions
 from .result import Reason, RoleFit, RoleScore, SkillEstimate
+from .roles import CONTINUUM_POSITION, ROLES
 from .scoring import softmax
 
 __all__ = [
     "CONTINUUM_POSITION",
     "QUIZ_MAX",
     "ROLES",
+    "TABLE_ROLES",
     "Cell",
     "Clause",
     "FitInputError",

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import ROLES, FitInputError
+from .errors import FitInputError
+from .lexicon import CHART_LABELS
 from .result import RoleFit
+from .roles import ROLES
 
-SHORT_LABELS = {
-    "algorithms": "Novel algorithms",
-    "implementation": "Implement models",
-    "distributed_training": "Distributed training",
-    "optimization": "Code optimization",
-    "data_pipelines": "Data pipelines",
-    "experiments": "Experiment design",
-    "software_engineering": "SWE practices",
-    "publication": "Publication",
-    "deployment": "Product & deployment",
-}
 ROLE_COLOURS = {
     "Research Scientist": "#4C72B0",
     "Research Engineer": "#55A868",
@@ -29,7 +20,9 @@ ROLE_COLOURS = {
 def plot_fit(result: RoleFit | dict, top: int = 2):
     """Grouped horizontal bars: the person's level per Table 1 skill next to the top roles' levels.
     Returns a matplotlib Figure on the Agg canvas (no pyplot, safe in a server); save with
-    fig.savefig("out.png")."""
+    fig.savefig("out.png"). Works from a RoleFit or its to_dict() (which carries the Table 1 levels as
+    "table1"), so nothing is parsed again per chart."""
+    # matplotlib is imported on first use: it would add about half a second to the start-up of every command.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -63,7 +56,7 @@ def plot_fit(result: RoleFit | dict, top: int = 2):
         ax.barh(slot(b), [matrix[role][sid] for sid in skill_ids], height, color=colour, alpha=0.8)
         handles.append(Patch(color=colour, alpha=0.8, label=label))
     ax.set_yticks(y)
-    ax.set_yticklabels([SHORT_LABELS.get(sid, skills[sid]["label"]) for sid in skill_ids], fontsize=9)
+    ax.set_yticklabels([CHART_LABELS.get(sid, skills[sid]["label"]) for sid in skill_ids], fontsize=9)
     ax.set_xlim(0, 1.05)
     ax.set_xticks([0, 0.15, 0.35, 0.6, 1.0])
     ax.set_xticklabels(["0", "○", "○/✓", "✓", "✓✓"], fontsize=8)

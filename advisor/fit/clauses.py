@@ -1,4 +1,4 @@
-"""A profile as clauses, each with its polarity (negated, hedged) and its list items."""
+"""A profile as clauses, each with its polarity (negated, hedged) and its list items; and whether it is English."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ..core.text import sentence_spans
-from .lexicon import _COMPILED_CUES
+from .lexicon import ENGLISH_WORDS, FILLER_WORDS
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def list_fragments(clause: str) -> list[str]:
     return merged or [clause]
 
 
-def _normalise_apostrophes(text: str) -> str:
+def normalise_apostrophes(text: str) -> str:
     return text.replace("’", "'").replace("‘", "'")
 
 
@@ -95,7 +95,7 @@ def profile_sentences(profile: str) -> list[tuple[int, int]]:
 
 
 def split_clauses(profile: str) -> list[Clause]:
-    profile = _normalise_apostrophes(profile)
+    profile = normalise_apostrophes(profile)
     clauses: list[Clause] = []
     for s, e in profile_sentences(profile):
         sentence = profile[s:e]
@@ -163,37 +163,11 @@ def _negation_scope_end(negated: str) -> int:
 
 _EXCLUSIVE = re.compile(r"\b(?:pure(?:ly)?|only|just|exclusively|solely|full[- ]time)\b", re.I)
 _PREFERENCE = re.compile(r"\b(?:rather|prefer(?:s|red)?|more)\b.*?\b(?P<than>than)\b", re.I)
-_FILLER = set(
-    """i i'm i'd i've me my mine we our you it its is are am was be been being do does did not no never nor neither
-don't doesn't didn't won't wouldn't can't cannot isn't aren't for to of the a an and or really at all much
-very thing things cup tea that this just so too either any interested interest want like bore bores bored
-boring hate hates hated dislike dislikes avoid without tired fed up dread allergic rather than instead as
-opposed less motivate motivates motivating excite excites exciting appeal appeals appealing attract attracts
-inspire inspires thrill thrills suit suits energize energizes fun my thing sound sounds seem seems feel feels
-pretty dull tedious draining unappealing uninteresting unexciting miserable soul-crushing""".split()
-)
-# "X don't motivate me" / "X doesn't excite me": a negator followed only by a verb of appeal negates X too.
 
 
 def _content_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[^\W\d_]+(?:'[a-z]+)?", text.lower()) if w not in _FILLER and len(w) > 1]
-
-
-def cue_relevance(clause: str, skill_id: str, strong: float, weak: float) -> float:
-    best = 0.0
-    for pattern, is_strong in _COMPILED_CUES.get(skill_id, ()):
-        if pattern.search(clause):
-            best = max(best, strong if is_strong else weak)
-            if is_strong:
-                break
-    return best
-
-
-_ENGLISH = set(
-    """the and to of a i in is it my for on with want like am be that this have as at or not but me love work would
-do an are was from enjoy into build models research like want prefer more less than what so some i'm i'd i've
-we our they their about can will should very much also""".split()
-)
+    """The words of a stretch that can say something about a skill (lexicon.toml's filler words dropped)."""
+    return [w for w in re.findall(r"[^\W\d_]+(?:'[a-z]+)?", text.lower()) if w not in FILLER_WORDS and len(w) > 1]
 
 
 def english_share(text: str) -> float:
@@ -201,7 +175,7 @@ def english_share(text: str) -> float:
     words = re.findall(r"[^\W\d_]+(?:'[a-z]+)?", text.lower())
     if not words:
         return 0.0
-    return sum(1 for w in words if w in _ENGLISH) / len(words)
+    return sum(1 for w in words if w in ENGLISH_WORDS) / len(words)
 
 
 def looks_english(text: str) -> bool:

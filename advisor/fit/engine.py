@@ -7,13 +7,13 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..core.settings import Settings, get_settings
-from .base import ROLES
 from .clauses import looks_english
-from .evidence import skill_estimates, text_evidence
+from .evidence import TextEvidence, skill_estimates, text_evidence
 from .model import FitModel, get_fit_model
 from .profile_files import read_profile_bytes
 from .quiz import normalise_quiz, quiz_questions
-from .result import RoleFit, RoleScore
+from .result import RoleFit, RoleScore, SkillEstimate
+from .roles import ROLES
 from .scoring import (
     archetype_matches,
     build_reasons,
@@ -26,6 +26,16 @@ from .scoring import (
     table_channel,
 )
 
+NEEDS_MORE = (
+    "Tell me more about yourself: what do you enjoy or want to do more of (inventing methods, "
+    "publishing, building training infrastructure, shipping models to users...)? "
+    "Or answer the short quiz (one 0-4 answer per skill from the paper's Table 1)."
+)
+NOT_ENGLISH = (
+    "The profile does not look like English; the skill model reads English best, so this "
+    "estimate is low-confidence. The quiz works in any language."
+)
+
 
 def fit(
     profile: str | None = None,
@@ -36,81 +46,72 @@ def fit(
 ) -> RoleFit:
     """Rank the four roles for a free-text profile and/or quiz answers (skill -> 0..4, overriding text)."""
     model = model or get_fit_model(settings)
-    settings = model.settings
+    limit = model.settings.fit.max_profile_chars
     notes: list[str] = []
     text = profile or ""  # not stripped: skill spans are offsets into the profile as given
     if not text.strip():
         text = ""
-    if len(text) > settings.fit.max_profile_chars:
-        text = text[: settings.fit.max_profile_chars]
-        notes.append(f"Only the first {settings.fit.max_profile_chars} characters of the profile were read.")
+    if len(text) > limit:
+        text = text[:limit]
+        notes.append(f"Only the first {limit} characters of the profile were read.")
     answers = normalise_quiz(quiz, model)
     english = looks_english(text) if text else True
-    if text and not english:
-        notes.append(
-            "The profile does not look like English; the skill model reads English best, so this "
-            "estimate is low-confidence. The quiz works in any language."
-        )
+    if not english:
+        notes.append(NOT_ENGLISH)
     ev = text_evidence(text, model)
     skills = skill_estimates(ev, answers, model)
     evidence = np.array([s.evidence for s in skills])
     total = float(np.abs(evidence).sum())
-    questions = quiz_questions(model)
-    matrix_levels = {role: {row.id: row.cells[role].level for row in model.matrix.rows} for role in ROLES}
-
-    if total < settings.fit.min_evidence:
-        message = (
-            "Tell me more about yourself: what do you enjoy or want to do more of (inventing methods, "
-            "publishing, building training infrastructure, shipping models to users...)? "
-            "Or answer the short quiz (one 0-4 answer per skill from the paper's Table 1)."
-        )
-        if text and not english:
-            message = notes[-1] + " " + message
-        return RoleFit(
-            (),
-            tuple(skills),
-            0.0,
-            "none",
-            None,
-            False,
-            None,
-            True,
-            message,
-            (),
-            questions,
-            tuple(notes),
-            total,
-            matrix_levels,
-        )
-
-    table, contributions = table_channel(evidence, model)
+    common = {
+        "skills": tuple(skills),
+        "quiz": quiz_questions(model),
+        "notes": tuple(notes),
+        "evidence": total,
+        "matrix": {role: {row.id: row.cells[role].level for row in model.matrix.rows} for role in ROLES},
+    }
+    if total < model.settings.fit.min_evidence:
+        return RoleFit(**_needs_more(english), **common)
     # With every skill answered in the quiz the person has spoken for themselves; the text's wording stays out.
-    definition = definition_channel(ev) if len(answers) < len(skills) else np.zeros(len(ROLES))
-    raw = table + settings.fit.definition_weight * definition
-    shares = softmax(raw, settings.fit.temperature)
+    use_wording = len(answers) < len(skills)
+    return RoleFit(**_ranked(ev, skills, evidence, total, use_wording, english, model), **common)
+
+
+def _needs_more(english: bool) -> dict:
+    """Too little evidence to rank: ask for more (and say why a non-English profile gave so little)."""
+    return {
+        "ranking": (),
+        "confidence": 0.0,
+        "confidence_label": "none",
+        "margin": None,
+        "close": False,
+        "follow_up": None,
+        "needs_more": True,
+        "message": NEEDS_MORE if english else f"{NOT_ENGLISH} {NEEDS_MORE}",
+        "archetypes": (),
+    }
+
+
+def _ranked(
+    ev: TextEvidence,
+    skills: list[SkillEstimate],
+    evidence: np.ndarray,
+    total: float,
+    use_wording: bool,
+    english: bool,
+    model: FitModel,
+) -> dict:
+    """The four roles ranked by their share of the fit, with the margin, confidence, follow-up question and
+    the organisations that hire for such a profile."""
+    knobs = model.settings.fit
+    table, contributions = table_channel(evidence, model)
+    definition = definition_channel(ev) if use_wording else np.zeros(len(ROLES))
+    raw = table + knobs.definition_weight * definition
+    shares = softmax(raw, knobs.temperature)
     order = [int(i) for i in np.argsort(-shares, kind="stable")]
-    ranking = []
-    for i in order:
-        role = ROLES[i]
-        closest = closest_definition(ev, i, model) if ev.clauses else None
-        cited = [model.role_passage[role]]
-        if closest and closest["passage_id"] != cited[0].id:
-            cited.append(model.passages[closest["passage_id"]])
-        ranking.append(
-            RoleScore(
-                role,
-                float(shares[i]),
-                float(raw[i]),
-                float(table[i]),
-                float(definition[i]),
-                build_reasons(i, contributions, skills, model),
-                tuple(cited),
-                closest,
-            )
-        )
+    ranking = [_role_score(i, shares, raw, table, definition, contributions, ev, skills, model) for i in order]
     margin = float(shares[order[0]] - shares[order[1]])
-    close = margin < settings.fit.close_margin
-    confidence = confidence_of(total, margin, float(shares[order[0]]), english, settings)
+    close = margin < knobs.close_margin
+    confidence = confidence_of(total, margin, float(shares[order[0]]), english, model.settings)
     follow_up = follow_up_question(order[0], order[1], skills, model) if close else None
     top, second = ranking[0], ranking[1]
     message = (
@@ -119,21 +120,46 @@ def fit(
     )
     if close and follow_up:
         message += " " + follow_up["question"]
-    return RoleFit(
-        tuple(ranking),
-        tuple(skills),
-        confidence,
-        confidence_label(confidence),
-        margin,
-        close,
-        follow_up,
-        False,
-        message,
-        archetype_matches(shares, model),
-        questions,
-        tuple(notes),
-        total,
-        matrix_levels,
+    return {
+        "ranking": tuple(ranking),
+        "confidence": confidence,
+        "confidence_label": confidence_label(confidence),
+        "margin": margin,
+        "close": close,
+        "follow_up": follow_up,
+        "needs_more": False,
+        "message": message,
+        "archetypes": archetype_matches(shares, model),
+    }
+
+
+def _role_score(
+    i: int,
+    shares: np.ndarray,
+    raw: np.ndarray,
+    table: np.ndarray,
+    definition: np.ndarray,
+    contributions: np.ndarray,
+    ev: TextEvidence,
+    skills: list[SkillEstimate],
+    model: FitModel,
+) -> RoleScore:
+    """Role i's score, its reasons, and what it cites: its Section 4 definition, plus the passage of its
+    sentence closest to the person's words."""
+    role = ROLES[i]
+    closest = closest_definition(ev, i, model) if ev.clauses else None
+    cited = [model.role_passage[role]]
+    if closest and closest["passage_id"] != cited[0].id:
+        cited.append(model.passages[closest["passage_id"]])
+    return RoleScore(
+        role=role,
+        score=float(shares[i]),
+        raw=float(raw[i]),
+        table_score=float(table[i]),
+        definition_score=float(definition[i]),
+        reasons=build_reasons(i, contributions, skills, model),
+        citations=tuple(cited),
+        closest=closest,
     )
 
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .base import QUIZ_MAX, ROLES
-from .clauses import Clause, cue_relevance, split_clauses
+from .clauses import Clause, split_clauses
+from .lexicon import cue_relevance
 from .model import FitModel
+from .quiz import QUIZ_MAX
 from .result import SkillEstimate
+from .roles import ROLES
 
 
 @dataclass
@@ -72,13 +74,13 @@ def text_evidence(profile: str, model: FitModel) -> TextEvidence:
     n_roles, n_skills = len(ROLES), len(model.skill_ids)
     if not clauses:
         return TextEvidence(
-            [],
-            np.zeros((0, n_skills)),
-            [],
-            np.zeros(0, dtype=int),
-            np.zeros(0),
-            np.zeros((0, n_roles)),
-            np.zeros((0, n_roles), dtype=int),
+            clauses=[],
+            relevance=np.zeros((0, n_skills)),
+            unit_text=[],
+            unit_clause=np.zeros(0, dtype=int),
+            unit_weight=np.zeros(0),
+            unit_role_cosine=np.zeros((0, n_roles)),
+            unit_role_sentence=np.zeros((0, n_roles), dtype=int),
         )
     s = model.settings
     fragments = [c.fragments for c in clauses]
@@ -108,7 +110,15 @@ def text_evidence(profile: str, model: FitModel) -> TextEvidence:
         idx = np.flatnonzero(owner == j)
         best[:, j] = idx[sims[:, idx].argmax(axis=1)]
         cosine[:, j] = sims[:, idx].max(axis=1)
-    return TextEvidence(clauses, relevance, [t for _, t in units], unit_clause, unit_weight, cosine, best)
+    return TextEvidence(
+        clauses=clauses,
+        relevance=relevance,
+        unit_text=[t for _, t in units],
+        unit_clause=unit_clause,
+        unit_weight=unit_weight,
+        unit_role_cosine=cosine,
+        unit_role_sentence=best,
+    )
 
 
 def skill_estimates(ev: TextEvidence, quiz: Mapping[str, int], model: FitModel) -> list[SkillEstimate]:

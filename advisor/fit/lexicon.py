@@ -1,226 +1,35 @@
-"""Each Table 1 skill in the paper's vocabulary: short descriptions and cue phrases."""
+"""The role-fit vocabulary: each Table 1 skill's labels, descriptions and cue phrases, and the word lists for
+reading a profile. The data is lexicon.toml (package data), read once at import; its comments explain it."""
 
 from __future__ import annotations
 
 import re
+import tomllib
+from importlib import resources
 
-# Short descriptions in the paper's vocabulary (Sections 3-4), embedded next to the Table 1 label: a
-# first-person sentence is far closer to "publish papers at top conferences" than to a 40-word
-# paragraph about Anthropic's author lists.
-SKILL_PHRASES = {
-    "algorithms": [
-        "propose novel machine learning algorithms",
-        "originate new methods and research ideas",
-        "design novel neural network architectures",
-        "pioneer fundamental research questions and theory",
-    ],
-    "implementation": [
-        "implement models and experiments in code",
-        "turn paper ideas into running code",
-        "prototype and build models",
-        "write and debug machine learning code",
-    ],
-    "distributed_training": [
-        "large-scale distributed training across many GPUs",
-        "set up massive training runs on clusters",
-        "data and model parallel training",
-        "scale up training of large models",
-    ],
-    "optimization": [
-        "optimize code performance and throughput",
-        "low-latency inference optimization",
-        "GPU programming and memory optimization",
-        "make models run faster and cheaper",
-    ],
-    "data_pipelines": [
-        "build data pipelines and data processing",
-        "manage large-scale datasets and preprocessing",
-        "feed data efficiently into training",
-        "data quality, ingestion and ETL",
-    ],
-    "experiments": [
-        "design experiments and analyze results",
-        "rigorous evaluation schemes and ablations",
-        "A/B testing and business metrics",
-        "choose metrics and run evaluations",
-    ],
-    "software_engineering": [
-        "software engineering best practices",
-        "clean, tested, maintainable production-quality code",
-        "manage codebases with code review and CI/CD",
-        "build reliable software tools",
-    ],
-    "publication": [
-        "publish papers at top conferences",
-        "a strong publication record in the research community",
-        "write research papers",
-        "academic research and peer review",
-    ],
-    "deployment": [
-        "deploy models into products in production",
-        "serve models as reliable services",
-        "monitor models in production",
-        "integrate models into larger systems and applications",
-        "deliver customer-facing business impact",
-    ],
-}
+_DATA = tomllib.loads(resources.files(__package__).joinpath("lexicon.toml").read_text(encoding="utf-8"))
+_SKILLS: dict[str, dict] = _DATA["skills"]
 
-# Cue phrases: (pattern, strong). A strong cue means the clause is plainly about the skill; a weak one
-# (a generic word like "data" or "product") only hints. Drawn from the words Sections 3-4 use.
-_S, _W = True, False
+# Table 1 row label -> the short skill id the quiz and the JSON use.
+SKILL_IDS: dict[str, str] = {entry["table_label"]: sid for sid, entry in _SKILLS.items()}
+CHART_LABELS: dict[str, str] = {sid: entry["chart_label"] for sid, entry in _SKILLS.items()}
+SKILL_PHRASES: dict[str, list[str]] = {sid: list(entry["phrases"]) for sid, entry in _SKILLS.items()}
+# (pattern, strong), the strong cues first.
 SKILL_CUES: dict[str, list[tuple[str, bool]]] = {
-    "algorithms": [
-        (r"\bnovel (?:\w+ ){0,2}(?:methods?|algorithms?|architectures?|approach(?:es)?|ideas?|models?)", _S),
-        (r"\binvent(?:s|ing|ed)?\b", _S),
-        (r"\boriginat(?:e|es|ing)\b", _S),
-        (r"\bnew (?:\w+ ){0,2}(?:methods?|algorithms?|architectures?|modell?ing approach(?:es)?)\b", _S),
-        (r"\balgorithm(?:ic)? design\b", _S),
-        (r"\bfundamental research\b", _S),
-        (r"\bresearch (?:agendas?|directions?|questions?)\b", _S),
-        (r"\bpioneer", _S),
-        (r"\btheor(?:y|etical)\b", _S),
-        (r"\b(?:convergence|proofs?|theorems?|derivations?)\b", _S),
-        (r"\bopen (?:research )?(?:questions?|problems?)\b", _S),
-        (
-            r"\b(?:come up with|devise|decide on|choose) (?:the |a |an |new |my own |our own )?(?:modell?ing )?"
-            r"(?:approach(?:es)?|methods?|solutions?|ideas?)\b",
-            _S,
-        ),
-        (r"\balgorithms?\b", _W),
-        (r"\bresearch\b", _W),
-        (r"\bideas?\b", _W),
-        (r"\bbreakthroughs?\b", _W),
-    ],
-    "implementation": [
-        (r"\bimplement(?:s|ing|ed|ation|ations)?\b", _S),
-        (r"\bprototyp", _S),
-        (r"\brunning code\b", _S),
-        (r"\breproduc(?:e|es|ing) (?:\w+ )?papers?\b", _S),
-        (r"\bcod(?:e|es|ing)\b", _W),
-        (r"\bhands-on\b", _W),
-        (r"\bbuild(?:ing)? (?:the )?models?\b", _W),
-        (r"\b(?:pytorch|jax|tensorflow)\b", _W),
-    ],
-    "distributed_training": [
-        (r"\bdistributed\b", _S),
-        (r"\bmulti-?(?:gpu|node)\b", _S),
-        (r"\b(?:gpus|tpus|accelerators)\b", _S),
-        (r"\b(?:large-scale|massive|giant|big) (?:\w+ )?training\b", _S),
-        (r"\btraining (?:runs?|jobs?|infrastructure|clusters?)\b", _S),
-        (r"\bparallelism\b", _S),
-        (r"\b(?:data|model|pipeline|tensor)[- ]parallel", _S),
-        (r"\bpre-?train(?:ing)?\b", _S),
-        (r"\bscal(?:e|es|ing) (?:up )?(?:the )?training\b", _S),
-        (r"\bclusters?\b", _W),
-        (r"\bscal(?:e|es|ing|able)\b", _W),
-        (r"\blarge models?\b", _W),
-    ],
-    "optimization": [
-        (r"\blow[- ]latency\b", _S),
-        (r"\blatency\b", _S),
-        (r"\bthroughput\b", _S),
-        (r"\bcuda\b", _S),
-        (r"\bkernels?\b", _S),
-        (r"\bprofil(?:e|es|ing)\b", _S),
-        (r"\bquantiz", _S),
-        (r"\bdistill", _S),
-        (r"\binference (?:optimi|speed|performance|cost)", _S),
-        (r"\bmixed[- ]precision\b", _S),
-        (r"\bmemory (?:optimi|management|efficien)", _S),
-        (r"\boptimi[sz](?:e|es|ing|ation) (?:\w+ ){0,2}(?:code|performance|inference|runtime|speed|kernels?)\b", _S),
-        (r"\bperformance\b", _W),
-        (r"\bfast(?:er)?\b", _W),
-        (r"\bc\+\+", _W),
-        (r"\bspeed(?:ing)? up\b", _W),
-        (r"\befficien(?:t|cy)\b", _W),
-        (r"\bcompress", _W),
-        (r"\boptimi[sz]", _W),
-    ],
-    "data_pipelines": [
-        (r"\bdata ?pipelines?\b", _S),
-        (r"\betl\b", _S),
-        (r"\bdata (?:processing|engineering|ingestion|quality|cleaning|curation|preprocessing|handling)\b", _S),
-        (r"\bpre-?processing\b", _S),
-        (r"\bfeature (?:stores?|pipelines?|engineering)\b", _S),
-        (r"\b(?:spark|beam|airflow|kafka|hadoop)\b", _S),
-        (r"\bpipelines?\b", _W),
-    ],
-    "experiments": [
-        (r"\bexperiment(?:s|al)? design\b", _S),
-        (r"\bdesign(?:ing)? (?:\w+ )?experiments?\b", _S),
-        (r"\bablations?\b", _S),
-        (r"\ba/?b[- ]test", _S),
-        (r"\bevaluation (?:schemes?|methodolog\w*|suites?|protocols?|design)\b", _S),
-        (r"\b(?:business|customer|product|user) (?:metrics|impact|kpis?|outcomes?)\b", _S),
-        (r"\bstatistic(?:s|al)\b", _S),
-        (r"\bhypothes[ie]s\b", _S),
-        (r"\bonline experiments?\b", _S),
-        (r"\b(?:conversion|click-?through|engagement|retention)\b", _S),
-        (r"\b(?:up)?lift\b", _W),
-        (r"\bexperiment(?:s|ing|ation)?\b", _W),
-        (r"\bevaluat(?:e|es|ion|ions|ing)\b", _W),
-        (r"\banaly[sz](?:e|es|is|ing)\b", _W),
-        (r"\bbenchmarks?\b", _W),
-        (r"\bmeasur(?:e|es|ing)\b", _W),
-        (r"\bmetrics?\b", _W),
-    ],
-    "software_engineering": [
-        (r"\bsoftware engineering\b", _S),
-        (r"\bbest practices\b", _S),
-        (r"\bclean(?:,)? (?:\w+ )?code\b", _S),
-        (r"\bcode (?:quality|reviews?)\b", _S),
-        (r"\bunit tests?\b", _S),
-        (r"\b(?:well-)?tested\b", _S),
-        (r"\bci/?cd\b", _S),
-        (r"\bcontinuous (?:integration|delivery)\b", _S),
-        (r"\bmaintainab", _S),
-        (r"\bcodebases?\b", _S),
-        (r"\brefactor", _S),
-        (r"\bproduction-quality\b", _S),
-        (r"\bversion control\b", _S),
-        (r"\bsoftware\b", _W),
-        (r"(?<!a/b )(?<!a/b-)\btest(?:s|ing)?\b", _W),
-        (r"\btooling\b", _W),
-        (r"\blibrar(?:y|ies)\b", _W),
-    ],
-    "publication": [
-        (r"\bpublish", _S),
-        (r"\bpublications?\b", _S),
-        (r"\bconferences?\b", _S),
-        (r"\b(?:neurips|nips|icml|iclr|acl|emnlp|cvpr|iccv|eccv|aaai|naacl|kdd)\b", _S),
-        (r"\bco-?author", _S),
-        (r"\bacadem(?:ic|ia)\b", _S),
-        (r"\bresearch community\b", _S),
-        (r"\bpeer[- ]review", _S),
-        (r"\bjournals?\b", _S),
-        (r"\bpapers?\b", _W),
-        (r"\bliterature\b", _W),
-        (r"\barxiv\b", _W),
-        (r"\bwrit(?:e|es|ing) (?:\w+ ){0,2}up\b", _W),
-    ],
-    "deployment": [
-        (r"\bdeploy", _S),
-        (r"\b(?:in|into|to) production\b", _S),
-        (r"\bserv(?:e|es|ing) (?:\w+ ){0,2}models?\b", _S),
-        (r"\bmodel serving\b", _S),
-        (r"\bon-?call\b", _S),
-        (r"\bmonitor", _S),
-        (r"\b(?:ml|llm) ?ops\b", _S),
-        (r"\bship(?:s|ping|ped)?\b", _S),
-        (r"\bcustomer-facing\b", _S),
-        (r"\bslas?\b", _S),
-        (r"\buptime\b", _S),
-        (r"\b(?:kubernetes|k8s|docker)\b", _S),
-        (r"\bproduction\b", _W),
-        (r"\bproducts?\b", _W),
-        (r"\bcustomers?\b", _W),
-        (r"\busers?\b", _W),
-        (r"\bservices?\b", _W),
-        (r"\bapis?\b", _W),
-        (r"\bintegrat(?:e|es|ing|ion)\b", _W),
-        (r"\blaunch", _W),
-        (r"\breliab(?:le|ility)\b", _W),
-        (r"\bbusiness impact\b", _W),
-    ],
+    sid: [(p, True) for p in entry["strong"]] + [(p, False) for p in entry["weak"]] for sid, entry in _SKILLS.items()
 }
+FILLER_WORDS: frozenset[str] = frozenset(_DATA["words"]["filler"].split())
+ENGLISH_WORDS: frozenset[str] = frozenset(_DATA["words"]["english"].split())
+
 _COMPILED_CUES = {sid: [(re.compile(p, re.I), strong) for p, strong in cues] for sid, cues in SKILL_CUES.items()}
+
+
+def cue_relevance(clause: str, skill_id: str, strong: float, weak: float) -> float:
+    """The relevance a clause's cue phrases give it for a skill: `strong`, `weak` or 0."""
+    best = 0.0
+    for pattern, is_strong in _COMPILED_CUES.get(skill_id, ()):
+        if pattern.search(clause):
+            best = max(best, strong if is_strong else weak)
+            if is_strong:
+                break
+    return best

@@ -10,7 +10,18 @@ import numpy as np
 
 from ..core.settings import Settings, get_settings
 from ..corpus import PAPER_FILE
-from .base import ROLES, FitModelError
+from .errors import FitModelError
+from .lexicon import SKILL_IDS
+from .roles import ROLES
+
+# What each symbol of Table 1's key means, as the reasons say it.
+SYMBOL_MEANINGS = {
+    "✓✓": "core focus",
+    "✓": "frequently involved",
+    "○/✓": "minimal to frequent",
+    "✓/○": "minimal to frequent",
+    "○": "minimally involved",
+}
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,10 @@ class Cell:
     @property
     def text(self) -> str:
         return f"{self.symbol} ({self.note})" if self.note else self.symbol
+
+    @property
+    def meaning(self) -> str:
+        return SYMBOL_MEANINGS[self.symbol]
 
 
 @dataclass(frozen=True)
@@ -45,12 +60,6 @@ class SkillMatrix:
     def skill_ids(self) -> list[str]:
         return [r.id for r in self.rows]
 
-    def row(self, skill_id: str) -> SkillRow:
-        for r in self.rows:
-            if r.id == skill_id:
-                return r
-        raise KeyError(skill_id)
-
     def levels(self) -> np.ndarray:
         """roles x skills matrix of involvement levels."""
         return np.array([[row.cells[role].level for row in self.rows] for role in self.roles], dtype=float)
@@ -62,19 +71,6 @@ class SkillMatrix:
         return levels - levels.mean(axis=0, keepdims=True)
 
 
-# Short ids for the quiz and JSON. A row the paper adds later still works (id = slug of its label).
-SKILL_IDS = {
-    "Propose novel ML algorithms": "algorithms",
-    "Implement models & experiments": "implementation",
-    "Scalable distributed training": "distributed_training",
-    "Code optimization (performance)": "optimization",
-    "Data pipeline & processing": "data_pipelines",
-    "Experiment design & analysis": "experiments",
-    "Software engineering best practices": "software_engineering",
-    "Publication & research community": "publication",
-    "Product integration & deployment": "deployment",
-}
-
 _CELL = re.compile(r"^(✓✓|○/✓|✓/○|✓|○)\s*(?:\((?P<note>[^)]*)\))?$")
 # Notes that say the cell is stronger or weaker than its symbol alone ("✓ (primary)" vs "✓ (some)").
 _NOTE_UP = re.compile(r"\b(?:primary|extensive)\b", re.I)
@@ -82,6 +78,7 @@ _NOTE_DOWN = re.compile(r"\b(?:some|basics?|support role|delegated|occasionally|
 
 
 def skill_id_for(label: str) -> str:
+    """The short id of a Table 1 row; a row the paper adds later gets the slug of its label."""
     return SKILL_IDS.get(label) or re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
 
 
@@ -147,3 +144,9 @@ def parse_table1(paper_text: str, settings: Settings | None = None) -> SkillMatr
         raise FitModelError(f"{PAPER_FILE}: Table 1 ('| Skill/Responsibility | ...') not found")
     key = re.search(r"^\*\*Table 1:\*\*.*$", paper_text, re.M)
     return SkillMatrix(tuple(rows), ROLES, key.group(0) if key else "")
+
+
+def lower_first(label: str) -> str:
+    """A row label inside a sentence: "Propose novel ML algorithms" -> "propose novel ML algorithms" (an
+    acronym keeps its case: "ML engineering" stays)."""
+    return label[:1].lower() + label[1:] if label[:2] != label[:2].upper() else label

@@ -16,9 +16,10 @@ from ..core.text import sentence_spans, strip_markdown
 from ..core.types import Passage
 from ..corpus import PAPER_FILE, parse_paper, read_text
 from ..index.embeddings import get_embedder
-from .base import CONTINUUM_POSITION, ROLE_MENTIONS, ROLES, FitModelError
+from .errors import FitModelError
 from .lexicon import SKILL_PHRASES
 from .matrix import SkillMatrix, parse_table1
+from .roles import CONTINUUM_POSITION, ROLE_MENTIONS, ROLES
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ ARCHETYPE_NAMES = [
     (re.compile(r"^Enterprise adopters", re.I), "Enterprise adopters (Global 2000)"),
     (re.compile(r"open-source ecosystems and academic labs", re.I), "Open-source ecosystems and academic labs"),
 ]
-_HIRING = re.compile(r"\bhir(?:e|es|ing)\b|\bheadcount\b|\bdemand\b|\bdominate\b", re.I)
+HIRING = re.compile(r"\bhir(?:e|es|ing)\b|\bheadcount\b|\bdemand\b|\bdominate\b", re.I)
 _POSITION = re.compile(
     r"\bcent(?:er|re) of (?:gravity|the continuum)\b|\blean(?:s|ing)?\b|\btilts?\b|\bslider\b|"
     r"\bcloser to\b|\bequal measure\b|\bskew",
@@ -74,9 +75,7 @@ def archetype_role_weights(paragraph: str) -> tuple[dict[str, float], float]:
     spans = sentence_spans(text)
     # Where it leans is said in the opening sentence and in the sentences about hiring or position.
     telling = " ".join(
-        text[s:e]
-        for i, (s, e) in enumerate(spans)
-        if i == 0 or _HIRING.search(text[s:e]) or _POSITION.search(text[s:e])
+        text[s:e] for i, (s, e) in enumerate(spans) if i == 0 or HIRING.search(text[s:e]) or _POSITION.search(text[s:e])
     )
     research = len(_RESEARCH_WORDS.findall(telling))
     engineering = len(_ENGINEERING_WORDS.findall(telling))
@@ -92,7 +91,7 @@ def archetype_role_weights(paragraph: str) -> tuple[dict[str, float], float]:
 
 def role_named_in_hiring(text: str, role: str) -> bool:
     """The role is named in a sentence about hiring/headcount (not merely mentioned)."""
-    return any(ROLE_MENTIONS[role].search(text[s:e]) and _HIRING.search(text[s:e]) for s, e in sentence_spans(text))
+    return any(ROLE_MENTIONS[role].search(text[s:e]) and HIRING.search(text[s:e]) for s, e in sentence_spans(text))
 
 
 @dataclass
@@ -187,7 +186,8 @@ def _hiring_clauses(sentence: str, passage_id: str) -> list[RoleSentence]:
     return out
 
 
-def _paragraph_of(pid: str) -> str:
+def paragraph_of(pid: str) -> str:
+    """The paragraph a passage window belongs to ("paper:6:01.1" -> "paper:6:01")."""
     return pid.split(".", 1)[0]
 
 
@@ -195,7 +195,7 @@ def section6_archetypes(passages: Sequence[Passage]) -> list[Archetype]:
     paragraphs: dict[str, list[Passage]] = {}
     for p in passages:
         if p.doc == "paper" and p.section == "6" and p.kind == "paragraph":
-            paragraphs.setdefault(_paragraph_of(p.id), []).append(p)
+            paragraphs.setdefault(paragraph_of(p.id), []).append(p)
     archetypes = []
     for windows in paragraphs.values():
         opening = strip_markdown(windows[0].text)
@@ -204,7 +204,7 @@ def section6_archetypes(passages: Sequence[Passage]) -> list[Archetype]:
             continue
         text = " ".join(w.text for w in windows)
         weights, lean = archetype_role_weights(text)
-        hiring = next((w.id for w in windows if _HIRING.search(w.text)), windows[0].id)
+        hiring = next((w.id for w in windows if HIRING.search(w.text)), windows[0].id)
         archetypes.append(Archetype(name, tuple(w.id for w in windows), hiring, weights, lean))
     return archetypes
 
@@ -228,16 +228,16 @@ def build_fit_model(settings: Settings | None = None, embedder=None) -> FitModel
         embedder = get_embedder(settings)
     skill_texts = {row.id: [row.label, *SKILL_PHRASES.get(row.id, [])] for row in matrix.rows}
     model = FitModel(
-        matrix,
-        by_id,
-        row_passage,
-        key_passage,
-        role_passage,
-        role_sentences,
-        section6_archetypes(passages),
-        skill_texts,
-        settings,
-        embedder,
+        matrix=matrix,
+        passages=by_id,
+        row_passage=row_passage,
+        key_passage=key_passage,
+        role_passage=role_passage,
+        role_sentences=role_sentences,
+        archetypes=section6_archetypes(passages),
+        skill_texts=skill_texts,
+        settings=settings,
+        embedder=embedder,
     )
     flat = [(i, t) for i, sid in enumerate(matrix.skill_ids) for t in skill_texts[sid]]
     citable = citable_sentences(passages)

@@ -11,7 +11,7 @@ import logging
 import re
 import zipfile
 from contextlib import contextmanager
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 SUPPORTED = (".txt", ".md", ".pdf", ".docx")
@@ -43,8 +43,6 @@ def check_size(filename: str, size: int, max_bytes: int = DEFAULT_MAX_BYTES) -> 
 
 def read_profile_path(path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """read_profile_bytes for a local file, checking the size before reading it."""
-    from pathlib import Path
-
     path = Path(path)
     if not path.is_file():
         raise ProfileFileError(f"{path} does not exist or is not a file.")
@@ -115,6 +113,7 @@ def _quiet_pypdf():
 def _pdf_text(name: str, data: bytes) -> str:
     if b"%PDF-" not in data[:1024]:  # readers accept the header anywhere in the first 1 KB
         raise ProfileFileError(f"{name} is not a PDF (it has no PDF header; a different file renamed .pdf?).")
+    # pypdf and python-docx are imported when a file of their type arrives, not at start-up.
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PyPdfError
 

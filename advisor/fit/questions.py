@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .clauses import _normalise_apostrophes
+from .clauses import normalise_apostrophes
 
 _FIT_QUESTION = [
     re.compile(p, re.I)
@@ -26,5 +26,5 @@ _FIT_QUESTION = [
 def is_fit_question(text: str) -> bool:
     """True for a personal role-fit question ("which role fits me?", "should I be an applied scientist?"),
     False for questions about the roles themselves ("do research engineers need a PhD?")."""
-    text = _normalise_apostrophes(text or "")
+    text = normalise_apostrophes(text or "")
     return any(p.search(text) for p in _FIT_QUESTION)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from .base import QUIZ_MAX, FitInputError
+from .errors import FitInputError
+from .matrix import lower_first
 from .model import FitModel
-from .scoring import _lower_first
+
+QUIZ_MAX = 4  # quiz answers run 0 (not at all) .. 4 (core of my work)
 
 
 def resolve_skill(key: str, skill_ids: Sequence[str], labels: Mapping[str, str] | None = None) -> str:
@@ -41,6 +43,7 @@ def parse_quiz_args(pairs: Iterable[str]) -> dict[str, int]:
 
 
 def normalise_quiz(quiz: Mapping[str, object] | None, model: FitModel) -> dict[str, int]:
+    """Quiz answers keyed by skill id, each checked to be a whole number 0..QUIZ_MAX."""
     labels = {r.id: r.label for r in model.matrix.rows}
     out: dict[str, int] = {}
     for key, value in (quiz or {}).items():
@@ -61,7 +64,7 @@ def quiz_questions(model: FitModel) -> tuple[dict, ...]:
             "skill": r.id,
             "label": r.label,
             "scale": f"0-{QUIZ_MAX}",
-            "question": f"How much do you want “{_lower_first(r.label)}” in your work? "
+            "question": f"How much do you want “{lower_first(r.label)}” in your work? "
             f"(0 = not at all, 2 = some, {QUIZ_MAX} = it's the core)",
         }
         for r in model.matrix.rows

@@ -1,4 +1,4 @@
-"""Role names, their place on the continuum, how the paper names them, and the fit errors."""
+"""The paper's four roles: their order in Table 1, their place on the continuum, how the text names them."""
 
 from __future__ import annotations
 
@@ -24,12 +24,3 @@ ROLE_MENTIONS = {
         r"|\bMLEs?\b"
     ),
 }
-QUIZ_MAX = 4  # quiz answers run 0 (not at all) .. 4 (core of my work)
-
-
-class FitModelError(ValueError):
-    """The paper does not contain the model the fit engine needs (Table 1, Section 4 roles...)."""
-
-
-class FitInputError(ValueError):
-    """A quiz answer or profile the engine cannot use as given; the message says what to fix."""

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from ..core.settings import Settings
-from ..core.text import sentence_spans, strip_markdown
+from ..core.text import sentence_spans, shorten, strip_markdown
 from ..core.types import Passage
-from .base import QUIZ_MAX, ROLES
 from .evidence import TextEvidence
-from .matrix import Cell
-from .model import _HIRING, FitModel, _paragraph_of
+from .matrix import lower_first
+from .model import HIRING, FitModel, paragraph_of
+from .quiz import QUIZ_MAX
 from .result import Reason, SkillEstimate
+from .roles import ROLES
 
 
 def table_channel(evidence: np.ndarray, model: FitModel) -> tuple[np.ndarray, np.ndarray]:
@@ -42,16 +42,6 @@ def softmax(x: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum()
 
 
-def _cell_meaning(cell: Cell) -> str:
-    return {
-        "✓✓": "core focus",
-        "✓": "frequently involved",
-        "○/✓": "minimal to frequent",
-        "✓/○": "minimal to frequent",
-        "○": "minimally involved",
-    }[cell.symbol]
-
-
 def _plural(role: str) -> str:
     return f"{role}s"
 
@@ -60,10 +50,10 @@ def _citation_for(model: FitModel, skill_index: int, role: str) -> Passage | Non
     """The Section 3/4 passage that best describes the skill for this role: the shared-skills passages of
     Section 3 or the role's own Section 4 definition (never another role's), with a small preference for
     the role's own words."""
-    own = _paragraph_of(model.role_passage[role].id)
+    own = paragraph_of(model.role_passage[role].id)
     best, best_score = None, -1.0
     for i, pid in enumerate(model.citation_ids):
-        in_own = _paragraph_of(pid) == own
+        in_own = paragraph_of(pid) == own
         if not (pid.startswith("paper:3:") or in_own):
             continue
         score = float(model.citation_sims[skill_index, i]) + (0.05 if in_own else 0.0)
@@ -90,21 +80,21 @@ def build_reasons(
     for k in order:
         row, est = model.matrix.rows[k], skills[k]
         cell = row.cells[role]
-        quoted = f" (“{_short(est.sentence, 60)}”)" if est.sentence else (" (quiz)" if est.source == "quiz" else "")
+        quoted = f" (“{shorten(est.sentence, 60)}”)" if est.sentence else (" (quiz)" if est.source == "quiz" else "")
         # The score compares the role with the average role, so the wording does too.
         relative = "more" if distinct[k] > 0 else "less"
-        table = f"Table 1: {cell.text} — {_cell_meaning(cell)}"
+        table = f"Table 1: {cell.text} — {cell.meaning}"
         if est.source == "none":
             effect = "unstated"
             text = (
-                f"You did not mention {_lower_first(row.label)}, which {_plural(role)} do {relative} than most "
+                f"You did not mention {lower_first(row.label)}, which {_plural(role)} do {relative} than most "
                 f"roles ({table})."
             )
         else:
             effect = "match" if terms[k] > 0 else "mismatch"
             stance = "You lean into" if est.evidence > 0 else "You would rather avoid"
             text = (
-                f"{stance} {_lower_first(row.label)}{quoted}, which {_plural(role)} do {relative} than most "
+                f"{stance} {lower_first(row.label)}{quoted}, which {_plural(role)} do {relative} than most "
                 f"roles ({table})."
             )
         cited = [model.row_passage[row.id]]
@@ -112,19 +102,19 @@ def build_reasons(
         if extra is not None:
             cited.append(extra)
         reasons.append(
-            Reason(row.id, row.label, effect, float(terms[k]), est.level, cell, text, est.sentence, tuple(cited))
+            Reason(
+                skill=row.id,
+                label=row.label,
+                effect=effect,
+                contribution=float(terms[k]),
+                person_level=est.level,
+                role_cell=cell,
+                text=text,
+                sentence=est.sentence,
+                citations=tuple(cited),
+            )
         )
     return tuple(reasons)
-
-
-def _lower_first(label: str) -> str:
-    """ "Propose novel ML algorithms" -> "propose novel ML algorithms" (acronyms keep their case)."""
-    return label[:1].lower() + label[1:] if label[:2] != label[:2].upper() else label
-
-
-def _short(text: str | None, limit: int = 90) -> str:
-    text = re.sub(r"\s+", " ", text or "").strip()
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def closest_definition(ev: TextEvidence, role_index: int, model: FitModel) -> dict | None:
@@ -159,7 +149,7 @@ def follow_up_question(first: int, second: int, skills: Sequence[SkillEstimate],
         "between": [a, b],
         "cells": {a: row.cells[a].text, b: row.cells[b].text},
         "question": (
-            f"{a} and {b} are close for you. How much do you want “{_lower_first(row.label)}” in your "
+            f"{a} and {b} are close for you. How much do you want “{lower_first(row.label)}” in your "
             f"work (0 = not at all … {QUIZ_MAX} = the core)? A high answer points to {leans} "
             f"(Table 1: {row.cells[leans].text}), a low one to {other} ({row.cells[other].text})."
         ),
@@ -178,14 +168,14 @@ def archetype_matches(shares: np.ndarray, model: FitModel, top: int = 3) -> tupl
     for score, a in [(sc, a) for sc, a in scored if sc >= 0.5 * scored[0][0]][:top]:
         p = model.passages[a.hiring_passage_id]
         sentence = next(
-            (strip_markdown(p.text[s:e]) for s, e in sentence_spans(p.text) if _HIRING.search(p.text[s:e])),
+            (strip_markdown(p.text[s:e]) for s, e in sentence_spans(p.text) if HIRING.search(p.text[s:e])),
             strip_markdown(p.text),
         )
         out.append(
             {
                 "name": a.name,
                 "score": round(score, 4),
-                "roles": dict(a.role_weights.items()),
+                "roles": dict(a.role_weights),
                 "lean": a.lean,
                 "why": sentence,
                 "citation": p.to_dict(),
