@@ -131,16 +131,28 @@ class InputError(ValueError):
     """User text that cannot be used as given (e.g. it is empty); the message says what to do."""
 
 
+_NOT_TEXT = re.compile("[\ud800-\udfff\x00]")  # lone surrogates (bad bytes in argv, "\ud800" in JSON) and NUL
+REPLACED_CHARACTERS = "{count} character(s) that are not text (bad bytes) were replaced with \ufffd."
+
+
+def scrub_text(text: str) -> tuple[str, int]:
+    """text with every lone surrogate and NUL replaced by U+FFFD (nothing downstream can encode them),
+    and how many were replaced."""
+    return _NOT_TEXT.subn("\ufffd", text)
+
+
 def prepare_input(raw: str | None, max_chars: int, *, empty: str, truncated: str) -> tuple[str, tuple[str, ...]]:
-    """Collapse white space, refuse empty text, cut over-long text at a word with a notice.
+    """Collapse white space, replace characters that are not text (with a notice), refuse empty text,
+    cut over-long text at a word with a notice.
     `empty` is the error message; `truncated` a format string with {length}, {kept} and {limit}."""
-    text = re.sub(r"\s+", " ", raw or "").strip()
-    if not text:
+    text, replaced = scrub_text(re.sub(r"\s+", " ", raw or "").strip())
+    notices = (REPLACED_CHARACTERS.format(count=replaced),) if replaced else ()
+    if not text.replace("\ufffd", "").strip():
         raise InputError(empty)
     if len(text) > max_chars:
         cut = text[:max_chars].rsplit(" ", 1)[0] or text[:max_chars]
-        return cut, (truncated.format(length=len(text), kept=len(cut), limit=max_chars),)
-    return text, ()
+        return cut, (*notices, truncated.format(length=len(text), kept=len(cut), limit=max_chars))
+    return text, notices
 
 
 # The one stop-word list: English function words that carry no topic. Every stage that keeps "content

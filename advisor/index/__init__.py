@@ -5,10 +5,33 @@ The public API is this module: build, open or repair an index, find the live gen
 
 from .bm25 import bm25_tokenize
 from .chroma import chroma_client, pointer_path
-from .errors import ChromaUnavailable, IndexCorrupt, IndexMissing, StoreError
-from .store import (BuildSummary, Index, backup_corrupt_index, build_index, corpus_fingerprint, ensure_index,
-                    generation_dir, open_index)
+from .errors import ChromaUnavailable, IndexCorrupt, IndexMissing, IndexReadOnly, StoreError
+from .store import (
+    BuildSummary,
+    Index,
+    backup_corrupt_index,
+    build_index,
+    corpus_fingerprint,
+    ensure_index,
+    generation_dir,
+    open_index,
+)
 
-__all__ = ["BuildSummary", "ChromaUnavailable", "Index", "IndexCorrupt", "IndexMissing", "StoreError",
-           "backup_corrupt_index", "bm25_tokenize", "build_index", "chroma_client", "corpus_fingerprint",
-           "ensure_index", "generation_dir", "open_index", "pointer_path"]
+__all__ = [
+    "BuildSummary",
+    "ChromaUnavailable",
+    "Index",
+    "IndexCorrupt",
+    "IndexMissing",
+    "IndexReadOnly",
+    "StoreError",
+    "backup_corrupt_index",
+    "bm25_tokenize",
+    "build_index",
+    "chroma_client",
+    "corpus_fingerprint",
+    "ensure_index",
+    "generation_dir",
+    "open_index",
+    "pointer_path",
+]

@@ -43,8 +43,9 @@ def export_onnx(model, path: Path) -> None:
             self.inner = inner
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
     names = ["input_ids", "attention_mask", "token_type_ids"]
     sample = model[0].tokenizer(["an example query"], return_tensors="pt")
@@ -53,10 +54,16 @@ def export_onnx(model, path: Path) -> None:
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about shape-dependent branches we do not hit
-            torch.onnx.export(LastHiddenState(transformer), tuple(sample[n] for n in names), str(tmp),
-                              input_names=names, output_names=["last_hidden_state"], opset_version=17,
-                              dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names + ["last_hidden_state"]},
-                              dynamo=False)
+            torch.onnx.export(
+                LastHiddenState(transformer),
+                tuple(sample[n] for n in names),
+                str(tmp),
+                input_names=names,
+                output_names=["last_hidden_state"],
+                opset_version=17,
+                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names + ["last_hidden_state"]},
+                dynamo=False,
+            )
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -82,8 +89,9 @@ class OnnxEncoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         with self._tokenizer_lock:
-            batch = self.tokenizer(texts, return_tensors="np", padding=True, truncation=True,
-                                   max_length=self.max_length)
+            batch = self.tokenizer(
+                texts, return_tensors="np", padding=True, truncation=True, max_length=self.max_length
+            )
         hidden = self.session.run(None, {n: batch[n].astype(np.int64) for n in self.inputs})[0]
         mask = batch["attention_mask"][..., None].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
@@ -133,8 +141,13 @@ class MiniLMEmbeddings(Embeddings):
             # A query or two is too small to split across cores: one thread avoids the fork/join cost
             # (and collapses far less when the other core is busy). Batches use every thread.
             torch.set_num_threads(1 if len(texts) <= ONNX_MAX_TEXTS else self.threads)
-            return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=progress)
+            return self.model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
@@ -172,5 +185,7 @@ def get_embedder(settings: Settings | None = None) -> MiniLMEmbeddings:
     onnx_path = onnx_path_for(settings)
     knobs = settings.embedding
     model_path = knobs.resolved_model_path()
-    return _EMBEDDERS.get((str(model_path), knobs.batch_size, knobs.threads, str(onnx_path)),
-                          lambda: MiniLMEmbeddings(model_path, knobs.batch_size, knobs.threads, onnx_path))
+    return _EMBEDDERS.get(
+        (str(model_path), knobs.batch_size, knobs.threads, str(onnx_path)),
+        lambda: MiniLMEmbeddings(model_path, knobs.batch_size, knobs.threads, onnx_path),
+    )

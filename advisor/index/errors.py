@@ -15,5 +15,9 @@ class IndexCorrupt(StoreError):
     pass
 
 
+class IndexReadOnly(StoreError):
+    """The index needs a build but its folder cannot be written."""
+
+
 class ChromaUnavailable(StoreError):
     pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.settings import Settings
+from ..core.stored import stored_arrays
 from ..core.text import STOPWORDS, content_words, stem, words_of
 from ..core.types import Evidence, Passage
 
@@ -56,17 +58,9 @@ class Vocabulary:
 
     def vectors(self) -> np.ndarray:
         if self._vectors is None:
-            if self._cache_file is not None and self._cache_file.exists():
-                data = np.load(self._cache_file)
-                if list(data["words"]) == self.words:
-                    self._vectors = data["vectors"]
-            if self._vectors is None:
-                self._vectors = self._embedder.encode(self.words)
-                if self._cache_file is not None:
-                    try:
-                        np.savez(self._cache_file, words=np.array(self.words), vectors=self._vectors)
-                    except OSError:
-                        pass  # a read-only index still works, it just recomputes next time
+            key = hashlib.sha256("\n".join(self.words).encode()).hexdigest()
+            stored = stored_arrays(self._cache_file, key, lambda: {"vectors": self._embedder.encode(self.words)})
+            self._vectors = stored["vectors"]
         return self._vectors
 
     def spelled_like_known(self, word: str) -> bool:
