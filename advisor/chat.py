@@ -1,92 +1,24 @@
-"""One chat turn in, one Answer out. The only module that uses more than one engine.
+"""One chat turn in, one Answer out.
 
-A personal role-fit question ("which role fits me?"), or the self-description that follows the advisor's
-request for one, goes to the role-fit engine; every other question goes to the answer engine. Citations
-of paper passages then carry the citation-audit verdicts of those passages' own citations.
+The policy (advisor.agent) plans each turn over the tools — passage search, Table 1, references, claim
+check, role fit, archetypes, paper sections — and composes the verified answer; citations of paper passages
+then carry the citation-audit verdicts of those passages' own citations.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
+from .agent import OfflinePolicy, turn_metadata
 from .audit import verdict_summaries_by_passage, verdict_summaries_if_ready
 from .core.cache import OnceCache
 from .core.settings import Settings, get_settings
-from .core.types import Answer, Claim, Evidence, Mode, Origin, Passage
-from .fit import RoleFit, fit, is_fit_question
-from .llm import prompts
-from .qa import AnswerEngine, assemble, prepare_question
+from .core.types import Answer, Evidence
+from .qa import AnswerEngine
 
 log = logging.getLogger(__name__)
-
-
-def asked_for_profile(history: Sequence[dict]) -> bool:
-    """The advisor's last message asked the person to describe themselves."""
-    return (
-        bool(history)
-        and history[-1].get("role") == "assistant"
-        and str(history[-1].get("content", "")).startswith(prompts.FIT_NEEDS_PROFILE[:30])
-    )
-
-
-def wants_role_fit(question: str, history: Sequence[dict]) -> bool:
-    return is_fit_question(question) or asked_for_profile(history)
-
-
-def fit_answer(
-    question: str, history: Sequence[dict], backend_name: str, notices: Sequence[str], settings: Settings
-) -> Answer:
-    """Answer a fit question with the role-fit engine, from the person's own words in this chat; every
-    reason cites the Table 1 row or the Section 3/4 passage it rests on."""
-    profile = " ".join([str(m["content"]) for m in history if m.get("role") == "user"] + [question])
-    result = fit(profile, settings=settings)
-    common = {"question": question, "backend": backend_name, "mode": Mode.FIT, "fit": result}
-    if result.needs_more or not result.ranking:
-        return Answer(
-            answer=prompts.FIT_NEEDS_PROFILE,
-            citations=(),
-            claims=(),
-            grounded=False,
-            notices=tuple(list(notices) + [result.message] if result.message else notices),
-            **common,
-        )
-    evidence: list[Evidence] = []
-
-    def cite(passages: Sequence[Passage]) -> tuple[int, ...]:
-        """The first passage as a citation number into `evidence` (added on first use)."""
-        numbers = []
-        for passage in passages[:1]:
-            ids = [e.passage.id for e in evidence]
-            if passage.id not in ids:
-                evidence.append(Evidence(passage, 0.0, ("fit",)))
-                ids.append(passage.id)
-            numbers.append(ids.index(passage.id) + 1)
-        return tuple(numbers)
-
-    claims = [Claim(fit_lead(result), cite(result.ranking[0].citations), 1.0, True, Origin.FIT)]
-    claims += [
-        Claim(reason.text, cite(reason.citations), 1.0, True, Origin.FIT) for reason in result.ranking[0].reasons[:3]
-    ]
-    follow_up = result.follow_up.get("question") if result.close and isinstance(result.follow_up, dict) else None
-    if follow_up:
-        claims.append(Claim(str(follow_up), (), 1.0, True, Origin.NOTE))
-    return assemble(
-        question,
-        claims,
-        evidence,
-        grounded=True,
-        notices=tuple(notices),
-        **{k: v for k, v in common.items() if k != "question"},
-    )
-
-
-def fit_lead(result: RoleFit) -> str:
-    top = result.ranking[0]
-    runner = result.ranking[1] if len(result.ranking) > 1 else None
-    lead = f"From what you describe, {top.role} fits best ({top.score:.0%} of the fit)"
-    return lead + (f", ahead of {runner.role} ({runner.score:.0%})." if runner else ".")
 
 
 class ChatEngine:
@@ -98,19 +30,11 @@ class ChatEngine:
         self.answers = answers
         self.settings = answers.settings
         self.wait_for_audit = wait_for_audit
+        self.policy = OfflinePolicy(answers, wait_for_audit=wait_for_audit)
 
     def stream(self, question: str, history: Sequence[dict] | None = None) -> Iterator[dict]:
-        history = list(history or [])
-        text, notices = prepare_question(question, self.settings.answer.max_question_chars)
-        if wants_role_fit(text, history):
-            notices = list(notices) + self.answers.backend_notices()
-            yield {
-                "type": "answer",
-                "answer": fit_answer(text, history, self.answers.backend_label, notices, self.settings),
-            }
-            return
-        for event in self.answers.stream(question, history):
-            if event["type"] == "answer":
+        for event in self.policy.stream(question, history):
+            if event["type"] in ("answer", "preview"):
                 event = {**event, "answer": self.with_audit(event["answer"])}
             yield event
 
@@ -121,6 +45,18 @@ class ChatEngine:
                 final = event["answer"]
         assert final is not None, "the chat stream ended without an answer"
         return final
+
+    def converse(self, questions: Iterable[str]) -> Iterator[Answer]:
+        """A conversation: each question answered with the earlier turns as history (and their metadata:
+        intent, tool, references), so follow-ups resolve through the conversation state."""
+        history: list[dict] = []
+        for question in questions:
+            answer = self.ask(question, history)
+            history += [
+                {"role": "user", "content": question},
+                {"role": "assistant", "content": answer.answer, "metadata": turn_metadata(answer)},
+            ]
+            yield answer
 
     def with_audit(self, answer: Answer) -> Answer:
         """Answer sentence -> paper passage -> source passage -> verdict: each citation of a paper passage
@@ -154,6 +90,10 @@ class ChatEngine:
 
     def retrieve(self, question: str) -> list[Evidence]:
         return self.answers.retrieve(question)
+
+    def warm_up(self) -> None:
+        """Fit the planner's models now (a few seconds, cached beside the index) rather than on a first question."""
+        self.policy.warm_up()
 
 
 _ENGINES: OnceCache[ChatEngine] = OnceCache(maxsize=8)

@@ -106,13 +106,13 @@ def search(
                 out = {"id": obj.get("id"), "results": results}
                 if notices:
                     out["notices"] = notices
-            except InputError as exc:
+            except (InputError, *_store_errors()) as exc:
                 out = {"id": obj.get("id"), "error": str(exc), "results": []}
             _emit(out)
         return
     try:
         results, notices = run(query)
-    except InputError as exc:
+    except (InputError, *_store_errors()) as exc:
         _fail(str(exc))
     for notice in notices:
         _err(f"note: {notice}")
@@ -135,7 +135,10 @@ def ask(
     question: str | None = typer.Argument(None, help="Your question about AI research/engineering roles."),
     llm: str | None = typer.Option(None, "--llm", help="local | openai:<model> | ollama:<model> | auto | none"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    batch: Path | None = typer.Option(None, "--batch", help='JSON Lines file of {"id", "q"}.'),
+    batch: Path | None = typer.Option(
+        None, "--batch", help='JSON Lines file of {"id", "q"} or conversations {"id", "turns": [{"q"}, ...]}.'
+    ),
+    trace: bool = typer.Option(False, "--trace", help="Print the plan: tools called, arguments, timings (stderr)."),
 ) -> None:
     """A cited answer: every sentence carries [n] citations verified against the passages."""
     from .chat import get_engine
@@ -153,18 +156,39 @@ def ask(
             if error:
                 _emit({"id": None, "line": n, "error": error})
                 continue
+            turns = obj.get("turns")
             try:
-                _emit({"id": obj.get("id"), **engine.ask(str(obj.get("q") or "")).to_dict()})
-            except InputError as exc:
+                if isinstance(turns, list):
+                    questions = [str(t.get("q") or "") if isinstance(t, dict) else str(t) for t in turns]
+                    for i, answer in enumerate(engine.converse(questions)):
+                        _emit({"id": obj.get("id"), "turn": i, **answer.to_dict()})
+                else:
+                    _emit({"id": obj.get("id"), **engine.ask(str(obj.get("q") or "")).to_dict()})
+            except (InputError, *_store_errors()) as exc:
                 _emit({"id": obj.get("id"), "error": str(exc)})
         return
     try:
         answer = engine.ask(question)
-    except InputError as exc:
+    except (InputError, *_store_errors()) as exc:
         _fail(str(exc))
+    if trace:
+        _print_trace(answer)
     if as_json:
         _emit(answer.to_dict())
         return
+    _print_answer(answer)
+
+
+def _print_trace(answer) -> None:
+    from .llm import prompts
+
+    for step in answer.steps:
+        arguments = ", ".join(f"{k}={v!r}" for k, v in step.arguments.items())
+        _err(prompts.STEP_LINE.format(tool=step.tool, arguments=arguments, result=step.result, ms=step.ms))
+    _err(f"policy {answer.policy or '-'}, intent {answer.intent or '-'}, mode {answer.mode}")
+
+
+def _print_answer(answer) -> None:
     for notice in answer.notices:
         _err(f"note: {notice}")
     typer.echo(answer.answer)
@@ -178,38 +202,92 @@ def ask(
     typer.secho(f"({answer.mode}, backend {answer.backend})", fg=typer.colors.BRIGHT_BLACK)
 
 
+@app.command()
+def chat(
+    llm: str | None = typer.Option(None, "--llm", help="local | openai:<model> | ollama:<model> | auto | none"),
+    trace: bool = typer.Option(False, "--trace", help="Print each answer's plan (stderr)."),
+) -> None:
+    """The conversation in the terminal: follow-ups resolve through the earlier turns. /reset starts over,
+    /quit (or Ctrl-D) leaves."""
+    from .agent import turn_metadata
+    from .chat import get_engine
+    from .core.text import InputError
+
+    try:
+        engine = get_engine(llm, get_settings(), wait_for_audit=True)
+    except _store_errors() as exc:
+        _fail(str(exc))
+    history: list[dict] = []
+    typer.secho("Ask about AI research and engineering roles (/reset, /quit).", fg=typer.colors.BRIGHT_BLACK)
+    while True:
+        try:
+            question = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            typer.echo("")
+            return
+        if question.strip() in ("/quit", "/exit"):
+            return
+        if question.strip() == "/reset":
+            history = []
+            continue
+        try:
+            answer = engine.ask(question, history)
+        except (InputError, *_store_errors()) as exc:
+            _err(f"error: {exc}")
+            continue
+        if trace:
+            _print_trace(answer)
+        _print_answer(answer)
+        history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer.answer, "metadata": turn_metadata(answer)},
+        ]
+
+
 @eval_app.command("answers")
 def eval_answers(
-    set_path: Path = typer.Option(..., "--set", help="JSON Lines with 'q' and 'facts'."),
-    refusal_set: Path = typer.Option(
-        Path("tests/answerability.jsonl"), "--refusal-set", help="JSON Lines with 'q' and 'covered' true/false."
+    set_paths: list[Path] = typer.Option(
+        ...,
+        "--set",
+        help="JSON Lines of questions, conversations ({'turns'}) or answerability lines; repeat "
+        "--set to compare sets side by side (dev beside held-out).",
+    ),
+    refusal_set: Path | None = typer.Option(
+        None, "--refusal-set", help="An answerability set ('q', 'covered') added to every --set."
     ),
     llm: str | None = typer.Option(None, "--llm", help="Backend spec (default: auto)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (a list, one object per set)."),
 ) -> None:
-    """Fact accuracy, citation precision/recall (ALCE-style), refusal accuracy and latency."""
+    """Fact accuracy (single questions and conversation turns), intent accuracy, false and off-topic refusals,
+    citation precision/recall (ALCE-style), citations to passages no tool returned, latency."""
     from .evaluation import evaluate_answers
 
-    for path in (set_path, refusal_set):
+    for path in [*set_paths, *([refusal_set] if refusal_set else [])]:
         if not path.exists():
             _fail(f"question set {path} does not exist")
     try:
-        result = evaluate_answers(set_path, refusal_set, llm, get_settings())
+        results = [evaluate_answers(path, refusal_set, llm, get_settings()) for path in set_paths]
     except (ValueError, *_store_errors()) as exc:
         _fail(str(exc))
     if as_json:
-        _emit(result)
+        _emit(results)
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Answers ({result['backend']})")
-    table.add_column("metric")
-    table.add_column("value")
-    for key, value in result.items():
-        if not isinstance(value, (list, dict)):
-            table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
+    table = Table(title=f"Answers ({results[0]['backend']})")
+    table.add_column("metric", no_wrap=True)
+    for result in results:
+        table.add_column(Path(result["set"]).stem)
+    for key, value in results[0].items():
+        if key in ("set", "backend") or isinstance(value, (list, dict)):
+            continue
+        cells = [r[key] for r in results]
+        table.add_row(key, *("-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in cells))
     Console().print(table)
+    for result in results:
+        if result["misses"]:
+            _err(f"{Path(result['set']).stem} misses: {', '.join(result['misses'])}")
 
 
 @eval_app.command("retrieval")
@@ -334,6 +412,7 @@ def fit_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Which of the four roles fits you, from the paper's Table 1 skill matrix: ranked, explained, cited."""
+    from .core.text import REPLACED_CHARACTERS, scrub_text
     from .fit import fit, get_fit_model, parse_quiz_args, plot_fit, read_profile_path
 
     settings = get_settings()
@@ -360,7 +439,9 @@ def fit_command(
                 _emit({"id": obj.get("id"), "line": n, "error": str(exc), "ranking": [], "skills": {}})
         return
     try:
-        text = profile or ""
+        text, replaced = scrub_text(profile or "")  # bad bytes in the argument: replaced, with a note
+        if replaced:
+            _err(f"note: {REPLACED_CHARACTERS.format(count=replaced)}")
         if file is not None:
             text = f"{text}\n{read_profile_path(file, settings.fit.max_file_bytes)}".strip()
         result = fit(text, answers, model=model)
@@ -415,6 +496,27 @@ def eval_fit(
     Console().print(table)
 
 
+@eval_app.command("audit")
+def eval_audit(
+    set_path: Path = typer.Option(..., "--set", help="JSON Lines with 'sentence', 'ref' and 'acceptable' verdicts."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Precision and recall of "problem found" (any verdict but supported) and the verdict counts of the
+    citation audit on a labelled set."""
+    from .evaluation.audit import evaluate_audit, format_audit_evaluation
+
+    if not set_path.exists():
+        _fail(f"labelled set {set_path} does not exist")
+    try:
+        result = evaluate_audit(set_path, get_settings())
+    except (ValueError, *_store_errors()) as exc:
+        _fail(str(exc))
+    if as_json:
+        _emit(result)
+        return
+    typer.echo(format_audit_evaluation(result))
+
+
 @app.command("audit")
 def audit_command(
     ref: int | None = typer.Option(None, "--ref", help="Only the pairs that cite reference [N]."),
@@ -426,6 +528,9 @@ def audit_command(
         False, "--full", help="With --json: an object that also holds the uncited quotations and the metadata checks."
     ),
     report: Path | None = typer.Option(None, "--report", help="Write a Markdown report to this file."),
+    llm: str | None = typer.Option(
+        None, "--llm", help="openai:<model> or ollama:<model>: a capable model judges the borderline pairs."
+    ),
 ) -> None:
     """Citation audit: does each source say what the paper's citing sentences attribute to it?
 
@@ -453,11 +558,20 @@ def audit_command(
         _fail(str(exc))
     except _store_errors() as exc:
         _fail(str(exc))
+    if llm:
+        from .audit.judge import JudgeError, judge_result
+
+        try:
+            result = judge_result(result, llm, settings)
+        except JudgeError as exc:
+            _fail(str(exc))
     verdicts = select_verdicts(result.verdicts, ref, section)
     uncited = [u for u in result.uncited if ref is None and (section is None or u.section == section.strip())]
     metadata = [m for m in result.metadata if ref is None or m.ref == ref]
     if report is not None:
-        text = audit_report_markdown(verdicts, uncited, metadata, settings, load_references(settings.corpus_dir))
+        consistency = [c for c in result.consistency if ref is None and section in (None, c.section)]
+        refs = load_references(settings.corpus_dir)
+        text = audit_report_markdown(verdicts, uncited, metadata, settings, refs, consistency)
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(text, encoding="utf-8")
         _err(f"wrote {report} ({len(verdicts)} pairs)")

@@ -253,6 +253,17 @@ def test_a_question_the_sources_do_not_cover_is_refused_with_related_reading(ses
     session.page.wait_for_selector("#chat-evidence .ev-note:has-text('Related reading')")
 
 
+def test_the_plan_is_shown_collapsed_under_an_answer(session):
+    session.ask("According to Table 1, which role has publication as its primary output?")
+    answer = session.last_answer()
+    steps = answer.locator("details.steps")
+    assert steps.count() == 1 and "Table 1" in steps.locator("summary").inner_text()
+    assert not steps.locator(".step-list").is_visible()  # collapsed until opened
+    steps.locator("summary").click()
+    assert "table1" in steps.locator(".step-list").inner_text()
+    assert "Research Scientist" in answer.inner_text()
+
+
 def test_empty_message_sends_nothing_and_shows_a_hint(session):
     page = session.page
     page.wait_for_timeout(500)  # let the page finish its own start-up requests

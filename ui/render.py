@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from advisor.agent import describe_steps
 from advisor.audit import CitingSentence, block_sentence_spans
 from advisor.audit import citing_sentences as audit_citing_sentences
 from advisor.core.text import CITATION, citation_numbers, strip_markdown
@@ -27,6 +28,7 @@ MODE_LABELS = {
     "evidence": "From the sources — quoted evidence",
     "not-covered": "Not covered by the paper or its sources",
     "fit": "Role fit",
+    "tool": "Answer — from the advisor's tools, every sentence checked against the passage it cites",
 }
 
 CONTEXT_CHARS = 700  # surrounding text shown on each side of a highlighted span, at most
@@ -273,7 +275,23 @@ def answer_html(answer: Answer, turn: int, extra_notices: Sequence[str] = (), fi
         # A fit answer's cited sentences give its lead and reasons; without them the fit result speaks alone.
         body = (body if answer.claims else "") + fit_body
     notices = notices_html([*extra_notices, *answer.notices])
-    return f'<div class="answer mode-{mode}">{head}{body}{notices}</div>'
+    return f'<div class="answer mode-{mode}">{head}{body}{notices}{steps_html(answer.steps)}</div>'
+
+
+def steps_html(steps: Sequence) -> str:
+    """The plan under an answer, collapsed: one summary line ("Looked up Table 1 · checked the citation of
+    [3]"), and each tool call with its arguments, result and time when opened."""
+    if not steps:
+        return ""
+    rows = "".join(
+        f"<li><code>{esc(s.tool)}</code> {esc(', '.join(f'{k}={v}' for k, v in s.arguments.items()))}"
+        f' → {esc(s.result)} <span class="ms">{s.ms:.0f} ms</span></li>'
+        for s in steps
+    )
+    return (
+        f'<details class="steps"><summary>{esc(describe_steps(steps))}</summary>'
+        f'<ol class="step-list">{rows}</ol></details>'
+    )
 
 
 def error_answer_html(message: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from advisor.agent import turn_metadata
 from advisor.core.types import Answer
 
 
@@ -23,13 +24,16 @@ class ChatSession:
     fit: dict | None = None  # the role-fit tab's latest result (its chips are looked up here)
 
     def history(self) -> list[dict]:
-        """Completed turns as the answer pipeline's history: [{"role", "content"}, ...]."""
+        """Completed turns as the answer pipeline's history: [{"role", "content"}, ...]; each answer carries
+        its turn metadata (intent, tool, references) so a follow-up resolves through the conversation state."""
         messages: list[dict] = []
         for turn in self.turns:
             if turn.answer is None:
                 continue
             messages.append({"role": "user", "content": turn.question})
-            messages.append({"role": "assistant", "content": turn.answer.answer})
+            messages.append(
+                {"role": "assistant", "content": turn.answer.answer, "metadata": turn_metadata(turn.answer)}
+            )
         return messages
 
     def answered(self) -> list[tuple[str, Answer | None]]:

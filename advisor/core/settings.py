@@ -142,6 +142,31 @@ class AnswerSettings(BaseSettings):
     )
 
 
+class AgentSettings(BaseSettings):
+    """The offline policy: learned intent and answerability models, the tools' matching thresholds."""
+
+    model_config = _group("ADVISOR_AGENT_")
+
+    answerable_threshold: float | None = Field(
+        None, description="Refuse as not covered when P(covered) is below this; unset: calibrated (max_false_refusals)."
+    )
+    max_false_refusals: float = Field(
+        0.02, description="The calibrated threshold refuses at most this share of covered training questions."
+    )
+    intent_regularization: float = Field(4.0, description="C of the intent classifier's logistic regression.")
+    table_min_score: float = Field(
+        0.5, description="A Table 1 row matches a request at this score (cosine + word share)."
+    )
+    reference_min_similarity: float = Field(0.3, description="A reference matches a topic at this cosine.")
+    quote_sentences: int = Field(3, description="Sentences a section or archetype answer quotes.")
+    tool_statements: int = Field(7, description="Most statements in an answer composed from a tool result.")
+    search_margin: float = Field(
+        0.15,
+        description="A section or archetype answer gives way to the passage search when the search's best "
+        "sentence scores this much higher.",
+    )
+
+
 class FitSettings(BaseSettings):
     """Role fit from Table 1 (README "Role fit" explains the model)."""
 
@@ -207,7 +232,7 @@ class UISettings(BaseSettings):
     max_queue: int = Field(200, description="Beyond this many waiting requests new ones are refused.")
 
 
-GROUPS = ("embedding", "retrieval", "grounding", "llm", "answer", "fit", "audit", "ui")
+GROUPS = ("embedding", "retrieval", "grounding", "llm", "answer", "agent", "fit", "audit", "ui")
 
 
 class _FlatFieldsEnv(EnvSettingsSource):
@@ -248,6 +273,7 @@ class Settings(BaseSettings):
     grounding: GroundingSettings = Field(default_factory=GroundingSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
     fit: FitSettings = Field(default_factory=FitSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     ui: UISettings = Field(default_factory=UISettings)

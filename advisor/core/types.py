@@ -78,6 +78,7 @@ class Mode(StrEnum):
     EVIDENCE = "evidence"  # composed from quoted evidence sentences
     NOT_COVERED = "not-covered"  # honest refusal; related passages only
     FIT = "fit"  # the role-fit engine answered
+    TOOL = "tool"  # composed from structured tool results (Table 1, a reference entry, the citation audit)
 
 
 class Origin(StrEnum):
@@ -87,6 +88,7 @@ class Origin(StrEnum):
     QUOTE = "quote"  # an evidence sentence quoted
     FIT = "fit"  # a role-fit reason
     NOTE = "note"  # a question or remark that asserts nothing
+    TOOL = "tool"  # a sentence filled in from a tool's structured result; every filled-in value is in the cited passage
 
 
 class Verdict(StrEnum):
@@ -94,7 +96,9 @@ class Verdict(StrEnum):
 
     SUPPORTED = "supported"
     PARTIAL = "partial"
+    CONTRADICTED = "contradicted"  # the source (or another passage of the corpus) says otherwise
     NOT_SUPPORTED = "not-supported"
+    UNVERIFIABLE = "unverifiable"  # our copy lacks the part of the source that would hold it
     NO_SOURCE_TEXT = "no-source-text"
 
 
@@ -179,6 +183,17 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Step(Record):
+    """One tool call of the policy that produced an answer (shown by --trace and under a chat answer)."""
+
+    tool: str
+    arguments: dict
+    result: str  # a one-line summary of what the tool returned
+    ms: float = rounded(1)
+    passages: tuple[str, ...] = ()  # ids of the passages the tool returned: all an answer may cite
+
+
+@dataclass(frozen=True)
 class Answer(Record):
     """The verified answer."""
 
@@ -194,6 +209,9 @@ class Answer(Record):
     related: tuple[Evidence, ...] = ()
     draft: str = ""
     fit: Serializable | None = None  # the role-fit result when mode is "fit"
+    steps: tuple[Step, ...] = ()
+    intent: str = ""  # the planner's reading of the question
+    policy: str = ""  # which policy planned the answer ("offline", "agent")
     timings: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

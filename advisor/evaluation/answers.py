@@ -1,17 +1,30 @@
-"""Answer quality: fact accuracy, ALCE-style citation precision and recall, refusal accuracy, latency."""
+"""Answer quality: fact accuracy, ALCE-style citation precision and recall, refusals, intent accuracy, latency.
+
+A set is JSON Lines mixing three kinds of line:
+- a question: {"id", "q", "facts": [[alternatives], ...], "intent"?};
+- a conversation: {"id", "turns": [{"q", "facts"?, "intent"?}, ...]}, asked in order with the earlier turns as
+  history (so follow-ups resolve through the conversation state);
+- an answerability line: {"id", "q", "covered": true|false}.
+A fact group holds when one of its alternatives is in the answer (case-insensitive).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
+from ..agent.references import KIND_WORDS
 from ..chat import get_engine
 from ..core.jsonl import load_jsonl
 from ..core.settings import Settings, get_settings
-from ..core.text import normalize_for_match
-from ..core.types import Mode
+from ..core.text import content_words, normalize_for_match, strip_citations, strip_markdown
+from ..core.types import Answer, Mode, Origin
+from ..fit.roles import ROLES
 from ..grounding import score_support
+from ..llm import prompts
 
 
 def citation_supports(claim_text: str, passage, embedder, settings: Settings) -> bool:
@@ -22,68 +35,143 @@ def citation_supports(claim_text: str, passage, embedder, settings: Settings) ->
     return score_support(claim_text, [passage], embedder, settings).supported
 
 
+def _template_words() -> frozenset[str]:
+    """Words of the composer's sentence templates and the role names (Table 1's column heads): what a tool
+    sentence says besides the values it fills in from its passages."""
+    texts = [v for k, v in vars(prompts).items() if k.isupper() and isinstance(v, str)]
+    texts += [*ROLES, *KIND_WORDS.values(), "et al."]
+    return frozenset(w for t in texts for w in content_words(t))
+
+
+def tool_sentence_supported(claim_text: str, passages) -> bool:
+    """A sentence a tool filled in is supported when every word it adds to its template is in the passages it
+    cites (the composer's own check, repeated here independently over words)."""
+    added = set(content_words(strip_citations(claim_text))) - _template_words()
+    held = set(content_words(" ".join(strip_markdown(p.text) for p in passages)))
+    return added <= held
+
+
+def has_facts(answer: Answer, facts: Iterable[Iterable[str]]) -> bool:
+    text = answer.answer.lower()
+    return all(any(alt.lower() in text for alt in group) for group in facts)
+
+
 def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else 0.0
 
 
-def evaluate_answers(set_path: Path, refusal_path: Path, llm: str | None, settings: Settings | None = None) -> dict:
-    """Fact accuracy, citation precision and recall, refusal accuracy on both halves, latency,
-    draft survival, and a count of citations to passages that were not retrieved (must be 0)."""
+def _rate(hits: int, total: int) -> float | None:
+    return hits / total if total else None
+
+
+class _Tally:
+    """Counts over every answered turn of a set."""
+
+    def __init__(self) -> None:
+        self.facts = {"single": [0, 0], "multi": [0, 0]}
+        self.intent = [0, 0]
+        self.cited_pairs = self.supported_pairs = self.claims_total = self.claims_supported = 0
+        self.unreturned = 0
+        self.refusals = {"answerable": [0, 0], "off_topic": [0, 0]}
+        self.off_topic_cited = 0
+        self.latencies: list[float] = []
+        self.drafted = self.kept = 0.0
+        self.modes: dict[str, int] = {}
+        self.misses: list[str] = []
+
+    def answer(self, item_id: str, item: dict, answer: Answer, kind: str, engine, settings: Settings) -> None:
+        self.latencies.append(answer.timings.get("total_s", 0.0))
+        self.drafted += answer.timings.get("draft_sentences", 0.0)
+        self.kept += answer.timings.get("draft_kept", 0.0)
+        self.modes[str(answer.mode)] = self.modes.get(str(answer.mode), 0) + 1
+        if item.get("intent"):
+            self.intent[0] += answer.intent == item["intent"]
+            self.intent[1] += 1
+        refused = answer.mode == Mode.NOT_COVERED
+        if item.get("facts"):
+            ok = has_facts(answer, item["facts"])
+            self.facts[kind][0] += ok
+            self.facts[kind][1] += 1
+            self.refusals["answerable"][0] += refused
+            self.refusals["answerable"][1] += 1
+            if not ok:
+                self.misses.append(item_id)
+        if "covered" in item:
+            key = "answerable" if item["covered"] else "off_topic"
+            self.refusals[key][0] += refused
+            self.refusals[key][1] += 1
+            if not item["covered"] and answer.citations:
+                self.off_topic_cited += 1
+            if refused != (not item["covered"]):
+                self.misses.append(item_id)
+        # Every citation must point to a passage some tool of this answer returned.
+        returned = {pid for step in answer.steps for pid in step.passages}
+        if not answer.steps:
+            returned = {e.passage.id for e in engine.retrieve(answer.standalone_question or answer.question)}
+        by_n = {c.n: c.evidence.passage for c in answer.citations}
+        self.unreturned += sum(1 for p in by_n.values() if p.id not in returned)
+        for claim in answer.claims:
+            if claim.origin == Origin.NOTE:
+                continue  # a remark or a report of the advisor's own audit: it asserts nothing about the source
+            if claim.origin == Origin.TOOL:
+                cited = [by_n[n] for n in claim.citations if n in by_n]
+                support = [tool_sentence_supported(claim.text, cited)] * len(cited)
+            else:
+                # A quote with a lead-in ("The paper cites it in Section 3: “…”") is judged on what it quotes.
+                quoted = re.search(r"“(.*)”", claim.text, re.S) if claim.origin == Origin.QUOTE else None
+                judged = quoted.group(1) if quoted else claim.text.strip("“”")
+                support = [
+                    citation_supports(judged, by_n[n], engine.embedder, settings) for n in claim.citations if n in by_n
+                ]
+            if not support:
+                continue  # a note (a question back, a remark) cites nothing and asserts nothing
+            self.claims_total += 1
+            self.cited_pairs += len(support)
+            self.supported_pairs += sum(support)
+            self.claims_supported += any(support)
+
+    def result(self) -> dict:
+        single, multi = self.facts["single"], self.facts["multi"]
+        both = [single[0] + multi[0], single[1] + multi[1]]
+        return {
+            "questions": single[1],
+            "turns": multi[1],
+            "fact_accuracy": _rate(*both),
+            "fact_accuracy_single": _rate(*single),
+            "fact_accuracy_multi_turn": _rate(*multi),
+            "intent_accuracy": _rate(*self.intent),
+            "false_refusals": _rate(*self.refusals["answerable"]),
+            "off_topic_refused": _rate(*self.refusals["off_topic"]),
+            "off_topic_with_citations": self.off_topic_cited,
+            "citation_precision": _rate(self.supported_pairs, self.cited_pairs),
+            "citation_recall": _rate(self.claims_supported, self.claims_total),
+            "citations_to_unreturned": self.unreturned,
+            "draft_sentences": int(self.drafted),
+            "draft_survival": _rate(int(self.kept), int(self.drafted)),
+            "latency_p50_s": _percentile(self.latencies, 50),
+            "latency_p95_s": _percentile(self.latencies, 95),
+            "modes": self.modes,
+            "misses": self.misses,
+        }
+
+
+def evaluate_answers(
+    set_path: Path, refusal_path: Path | None, llm: str | None, settings: Settings | None = None
+) -> dict:
+    """The metrics above for one set (plus, when given, a separate answerability set)."""
     settings = settings or get_settings()
     engine = get_engine(llm, settings)
     engine.ask("warm-up question about research engineers")
-    questions = [q for q in load_jsonl(set_path) if q.get("facts")]
-    fact_hits, cited_pairs, supported_pairs, claims_total, claims_supported = 0, 0, 0, 0, 0
-    latencies, drafted, kept, unretrieved, modes = [], 0.0, 0.0, 0, {}
-    failures = []
-    for q in questions:
-        answer = engine.ask(q["q"])
-        latencies.append(answer.timings.get("total_s", 0.0))
-        drafted += answer.timings.get("draft_sentences", 0.0)
-        kept += answer.timings.get("draft_kept", 0.0)
-        modes[answer.mode] = modes.get(answer.mode, 0) + 1
-        text = answer.answer.lower()
-        ok = all(any(alt.lower() in text for alt in group) for group in q["facts"])
-        fact_hits += ok
-        if not ok:
-            failures.append(q["id"])
-        retrieved = {e.passage.id for e in engine.retrieve(answer.standalone_question or q["q"])}
-        by_n = {c.n: c.evidence.passage for c in answer.citations}
-        unretrieved += sum(1 for p in by_n.values() if p.id not in retrieved)
-        for claim in answer.claims:
-            claims_total += 1
-            support = [
-                citation_supports(claim.text.strip("“”"), by_n[n], engine.embedder, settings)
-                for n in claim.citations
-                if n in by_n
-            ]
-            cited_pairs += len(support)
-            supported_pairs += sum(support)
-            claims_supported += any(support)
-    refusal = {True: [0, 0], False: [0, 0]}
-    refusal_errors = []
-    for q in load_jsonl(refusal_path):
-        answer = engine.ask(q["q"])
-        covered = answer.mode != Mode.NOT_COVERED
-        refusal[bool(q["covered"])][0] += covered == bool(q["covered"])
-        refusal[bool(q["covered"])][1] += 1
-        if covered != bool(q["covered"]):
-            refusal_errors.append(q["id"])
-    n = max(len(questions), 1)
-    return {
-        "backend": engine.backend().name if engine.backend() else "none",
-        "questions": len(questions),
-        "fact_accuracy": fact_hits / n,
-        "citation_precision": supported_pairs / cited_pairs if cited_pairs else 0.0,
-        "citation_recall": claims_supported / claims_total if claims_total else 0.0,
-        "refusal_accuracy_unanswerable": refusal[False][0] / max(refusal[False][1], 1),
-        "refusal_accuracy_answerable": refusal[True][0] / max(refusal[True][1], 1),
-        "citations_to_unretrieved": unretrieved,
-        "draft_sentences": int(drafted),
-        "draft_survival": kept / drafted if drafted else 0.0,
-        "latency_p50_s": _percentile(latencies, 50),
-        "latency_p95_s": _percentile(latencies, 95),
-        "modes": modes,
-        "fact_misses": failures,
-        "refusal_errors": refusal_errors,
-    }
+    tally = _Tally()
+    lines = list(load_jsonl(set_path)) + (list(load_jsonl(refusal_path)) if refusal_path else [])
+    for n, item in enumerate(lines):
+        item_id = str(item.get("id", f"line-{n + 1}"))
+        turns = item.get("turns")
+        if isinstance(turns, list):
+            answers = engine.converse([str(t.get("q", "")) for t in turns])
+            for i, (turn, answer) in enumerate(zip(turns, answers)):
+                tally.answer(f"{item_id}#{i}", turn, answer, "multi", engine, settings)
+        elif item.get("q") and (item.get("facts") or "covered" in item):
+            tally.answer(item_id, item, engine.ask(str(item["q"])), "single", engine, settings)
+    backend = engine.backend()
+    return {"set": str(set_path), "backend": backend.name if backend else "none", **tally.result()}

@@ -45,3 +45,27 @@ FIT_NEEDS_PROFILE = (
     "(degree, publications, engineering), and what you want to avoid. Or use the quiz in the "
     "Role fit tab."
 )
+
+# Sentences the offline composer fills in from tool results (shown to the user; the values in braces are
+# checked against the cited passages before a sentence is kept).
+TABLE_CELL = "In Table 1, the {role} is marked {cell} for {label}"
+TABLE_TOP_ONE = "In Table 1, {label} ranks highest for the {roles} alone: {cells}"
+TABLE_TOP_MANY = "In Table 1, {label} ranks highest for the {roles}: {cells}"
+TABLE_OTHERS = "The other roles are marked {cells}"
+TABLE_COLUMN = "Table 1 marks the {role} {symbol}{meaning} for {labels}"
+TABLE_COMPARE = "On {label}, Table 1 marks the {role_a} {cell_a} and the {role_b} {cell_b}"
+TABLE_ALIKE = "Table 1 marks both the {role_a} and the {role_b} ✓✓ for {labels}"
+TABLE_KEY = "In the key of Table 1, {symbol} = {meaning}"
+REFERENCE_ENTRY = "Reference {n} is {authors}'s {year}{kind} “{title}”"
+REFERENCE_LINK = "Its link is {url}"
+REFERENCE_SAYS = "The source begins: “{quote}”"
+REFERENCE_CITED_IN = "The paper cites it in Section {section}: “{quote}”"
+REFERENCE_HELD = "Of reference {n} we hold {what}."
+REFERENCE_NO_TEXT = "Of reference {n} we hold only the reference entry, no text of the source itself."
+CLAIM_SAYS = "The paper says, citing [{n}] in its text: “{quote}”"
+CLAIM_VERDICT = "The citation audit rates its citation of {source} “{verdict}”: {reason}"
+CLAIM_SOURCE_WORDS = "The source's closest words: “{quote}”"
+QUOTE = "“{quote}”"
+AUDIT_NOT_READY = "The citation audit is still running, so I cannot give its verdicts yet; ask again in a minute."
+NOTHING_FOUND = "The {tool} tool found nothing for this question, so the answer below comes from a passage search."
+STEP_LINE = "{tool}({arguments}) → {result} · {ms:.0f} ms"

@@ -1,13 +1,14 @@
 """Engine: cited answers to questions about the roles (retrieve, draft, verify, compose)."""
 
-from .compose import assemble, evidence_claims
-from .coverage import Coverage, Vocabulary, assess_coverage
+from .compose import assemble, evidence_claims, quote_text, rank_sentences
+from .coverage import QUESTION_WORDS, Coverage, Vocabulary, assess_coverage
 from .draft import draft_messages, is_instruction_like, numbered_passages_text
 from .engine import AnswerEngine, prepare_question
 from .followup import condense_deterministic, condense_question, looks_like_follow_up
 from .verify import Verified, verify_draft
 
 __all__ = [
+    "QUESTION_WORDS",
     "AnswerEngine",
     "Coverage",
     "Verified",
@@ -18,6 +19,8 @@ __all__ = [
     "condense_question",
     "draft_messages",
     "evidence_claims",
+    "quote_text",
+    "rank_sentences",
     "is_instruction_like",
     "looks_like_follow_up",
     "numbered_passages_text",

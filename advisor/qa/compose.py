@@ -15,11 +15,17 @@ from .coverage import QUESTION_WORDS
 from .draft import is_instruction_like
 
 
-def evidence_claims(
-    question: str, evidence: Sequence[Evidence], embedder, settings: Settings, idf: dict[str, float] | None = None
-) -> tuple[list[Claim], list[Claim]]:
-    """The best evidence sentences for the question, quoted and cited: (best first, in reading order).
-    Sentence score = cosine to the question + IDF-weighted share of the question's content words in it."""
+def rank_sentences(
+    question: str,
+    evidence: Sequence[Evidence],
+    embedder,
+    idf: dict[str, float] | None = None,
+    order_bonus: float = 0.02,
+) -> list[tuple[int, int, str, float]]:
+    """Every usable sentence of the evidence, best first, duplicates dropped: (evidence number from 1,
+    position in its passage, sentence, score). Score = cosine to the question + IDF-weighted share of the
+    question's content words in the sentence (+ `order_bonus` per place of retrieval rank, which breaks
+    near-ties; 0 when the passages are not ranked, e.g. a section read in reading order)."""
     question_words = set(content_words(question)) - QUESTION_WORDS
     weight = {w: (idf or {}).get(w, 1.0) for w in question_words}
     total_weight = sum(weight.values()) or 1.0
@@ -32,7 +38,7 @@ def evidence_claims(
             if len(sentence.split()) >= 4 and not is_instruction_like(sentence):
                 candidates.append((n, i, sentence.strip(), is_reference))
     if not candidates:
-        return [], []
+        return []
     vectors = encode_cached(embedder, [question] + [c[2] for c in candidates])
     sims = vectors[1:] @ vectors[0]
     scores = []
@@ -40,22 +46,29 @@ def evidence_claims(
     for (n, _, sentence, is_reference), sim in zip(candidates, sims):
         words = set(content_words(sentence))
         overlap = sum(weight[w] for w in question_words & words) / total_weight
-        rank_bonus = 0.02 * (len(evidence) - n)  # retrieval order breaks near-ties
+        rank_bonus = order_bonus * (len(evidence) - n)
         # A bibliography line answers "who wrote X" but reads badly as an answer to anything else.
         penalty = 0.3 if is_reference and not asks_for_works else 0.0
         scores.append(float(sim) + 0.5 * overlap + rank_bonus - penalty)
-    order = np.argsort(-np.asarray(scores))
-    chosen: list[tuple[int, int, str, float]] = []
-    for idx in order:
+    ranked: list[tuple[int, int, str, float]] = []
+    seen: set[str] = set()
+    for idx in np.argsort(-np.asarray(scores)):
         n, pos, sentence, _ = candidates[idx]
-        if any(normalize_ws(sentence) == normalize_ws(c[2]) for c in chosen):
+        if normalize_ws(sentence) in seen:
             continue
-        chosen.append((n, pos, sentence, scores[idx]))
-        if len(chosen) >= settings.answer.evidence_sentences:
-            break
+        seen.add(normalize_ws(sentence))
+        ranked.append((n, pos, sentence, scores[idx]))
+    return ranked
+
+
+def evidence_claims(
+    question: str, evidence: Sequence[Evidence], embedder, settings: Settings, idf: dict[str, float] | None = None
+) -> tuple[list[Claim], list[Claim]]:
+    """The best evidence sentences for the question, quoted and cited: (best first, in reading order)."""
+    chosen = rank_sentences(question, evidence, embedder, idf)[: settings.answer.evidence_sentences]
 
     def claims(rows):
-        return [Claim(_quote(sentence), (n,), 1.0, True, Origin.QUOTE) for n, _, sentence, _ in rows]
+        return [Claim(quote_text(sentence), (n,), 1.0, True, Origin.QUOTE) for n, _, sentence, _ in rows]
 
     return claims(chosen), claims(sorted(chosen, key=lambda c: (c[0], c[1])))
 
@@ -71,7 +84,8 @@ def _raw_sentences(passage: Passage) -> list[str]:
     return [passage.text[s:e] for s, e in sentence_spans(passage.text)] or [passage.text]
 
 
-def _quote(sentence: str) -> str:
+def quote_text(sentence: str) -> str:
+    """A source sentence as a quotation: markdown, list numbers, bold labels and its own markers removed."""
     sentence = re.sub(r"^\*\*[^*]{1,80}:\*\*\s*", "", sentence.strip())  # a bullet's bold label is not a quote
     sentence = strip_markdown(sentence).strip()
     sentence = re.sub(r"^\d+\.\s+", "", sentence)  # numbered excerpt lists

@@ -113,26 +113,54 @@ class AnswerEngine:
             yield {"type": "status", "text": f"Searching for: {standalone}"}
         evidence = self.retrieve(standalone)
         clock.mark("retrieve_s")
-        common = {"backend": self.backend_label, "standalone_question": standalone}
         coverage = assess_coverage(standalone, evidence, self.vocabulary(), self.settings)
         if not coverage.covered:
             clock.mark("total_s")
             yield {
                 "type": "answer",
-                "answer": Answer(
-                    question=text,
-                    answer=prompts.NOT_COVERED,
-                    citations=(),
-                    claims=(),
-                    grounded=False,
-                    mode=Mode.NOT_COVERED,
-                    related=tuple(evidence[:3]),
-                    notices=tuple(notices + [coverage.reason]),
-                    timings=clock.timings,
-                    **common,
-                ),
+                "answer": self.not_covered(text, standalone, evidence, notices + [coverage.reason], clock),
             }
             return
+        yield from self.stream_from_evidence(text, standalone, evidence, notices, clock)
+
+    def not_covered(
+        self,
+        text: str,
+        standalone: str,
+        evidence: Sequence[Evidence],
+        notices: Sequence[str],
+        clock: Stopwatch,
+        **fields,
+    ) -> Answer:
+        """The honest refusal: no answer sentence, the nearest passages as related reading only."""
+        return Answer(
+            question=text,
+            answer=prompts.NOT_COVERED,
+            citations=(),
+            claims=(),
+            grounded=False,
+            mode=Mode.NOT_COVERED,
+            related=tuple(evidence[:3]),
+            notices=tuple(notices),
+            timings=clock.timings,
+            backend=self.backend_label,
+            standalone_question=standalone,
+            **fields,
+        )
+
+    def stream_from_evidence(
+        self,
+        text: str,
+        standalone: str,
+        evidence: list[Evidence],
+        notices: list[str],
+        clock: Stopwatch,
+        draft_allowed: bool = True,
+        **fields,
+    ) -> Iterator[dict]:
+        """Draft (if a backend is configured), verify, compose: events, then the answer."""
+        backend = self.backend() if draft_allowed else None
+        common = {"backend": self.backend_label, "standalone_question": standalone, **fields}
         draft = ""
         if backend is not None:
             yield {"type": "status", "text": "Drafting an answer from the passages…"}

@@ -1,0 +1,121 @@
+"""Answerability: "not covered" decided by a calibrated model over what retrieval and the tools found, fitted
+on labelled covered and uncovered questions — never by one word of the question being absent.
+
+Features: the best and top-3 dense similarity, the best BM25 score, the IDF-weighted share of the question's
+content words the best passages hold, the share of its words the corpus has no near neighbour for, whether
+it asks for a quantity no retrieved passage states, the intent probabilities, and the strength of the tool
+result. A logistic regression on standardised features gives P(covered); below a threshold the advisor says
+the sources do not cover the question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ..core.text import STOPWORDS, content_words, stem, words_of
+from ..core.types import Evidence
+from ..qa import QUESTION_WORDS, Vocabulary
+from .planner import INTENTS
+
+FEATURES = (
+    "best_dense",
+    "top3_dense",
+    "best_bm25",
+    "word_share",
+    "unknown_share",
+    "quantity_unstated",
+    "tool_strength",
+    *(f"p_{intent}" for intent in INTENTS),
+)
+_QUANTITY = re.compile(
+    r"\b(how many|how much|how long|how often|what percentage|what proportion|what share|salary|salaries|"
+    r"cost|price|number of|headcount)\b",
+    re.I,
+)
+
+
+def features(
+    question: str,
+    evidence: Sequence[Evidence],
+    vocabulary: Vocabulary,
+    intents: Mapping[str, float],
+    tool_strength: float,
+    word_similarity: float,
+) -> np.ndarray:
+    dense = sorted((e.ranks.get("dense_sim") or 0.0 for e in evidence), reverse=True)
+    bm25 = max((e.ranks.get("bm25_score") or 0.0 for e in evidence), default=0.0)
+    words = [
+        w
+        for w in dict.fromkeys(words_of(question))
+        if w not in STOPWORDS and w not in QUESTION_WORDS and len(w) > 2 and not w.isdigit()
+    ]
+    focus = {stem(w) for w in content_words(question)} - {stem(w) for w in QUESTION_WORDS}
+    weights = {w: vocabulary.idf.get(w, vocabulary.default_idf) for w in focus}
+    total = sum(weights.values()) or 1.0
+    share = (
+        max(
+            (
+                sum(weights[w] for w in focus & {stem(x) for x in words_of(e.passage.index_text)}) / total
+                for e in evidence[:5]
+            ),
+            default=0.0,
+        )
+        if focus
+        else 1.0
+    )
+    unknown = len(vocabulary.unknown(words, word_similarity)) / len(words) if words else 0.0
+    quantity = float(
+        bool(_QUANTITY.search(question)) and not any(re.search(r"\d", e.passage.text) for e in evidence[:3])
+    )
+    return np.array(
+        [
+            dense[0] if dense else 0.0,
+            float(np.mean(dense[:3])) if dense else 0.0,
+            float(np.log1p(bm25)),
+            share,
+            unknown,
+            quantity,
+            tool_strength,
+            *(intents.get(intent, 0.0) for intent in INTENTS),
+        ],
+        dtype=float,
+    )
+
+
+@dataclass
+class AnswerabilityModel:
+    pipeline: object
+    threshold: float
+
+    @classmethod
+    def fit(
+        cls, x: np.ndarray, y: np.ndarray, threshold: float | None, max_false_refusals: float
+    ) -> AnswerabilityModel:
+        """Fit P(covered). The threshold, unless given, is calibrated on out-of-fold probabilities: the highest
+        one that refuses at most `max_false_refusals` of the covered training questions (a refused covered
+        question costs the user more than an answered off-topic one, which still cites only what it quotes)."""
+        pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced"))
+        pipeline.fit(x, y)
+        if threshold is None:
+            folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+            oof = cross_val_predict(clone(pipeline), x, y, cv=folds, method="predict_proba")[:, 1]
+            covered = np.sort(oof[y == 1])
+            threshold = float(covered[int(np.floor(max_false_refusals * len(covered)))]) if len(covered) else 0.5
+        return cls(pipeline, threshold)
+
+    def probability(self, row: np.ndarray) -> float:
+        return float(self.pipeline.predict_proba(row.reshape(1, -1))[0][1])
+
+    def weights(self) -> dict[str, float]:
+        """Standardised coefficients by feature name (for the README and the trace)."""
+        coefs = self.pipeline[-1].coef_[0]
+        return {name: round(float(c), 3) for name, c in zip(FEATURES, coefs)}

@@ -1,0 +1,126 @@
+"""The claim-check tool: a paper sentence, a reference or a topic -> the claim, what it cites, and the
+citation audit's verdict for each cited source, with the source's own words (or that we hold no text).
+
+It reads the audit's per-pair summaries (advisor.audit, cached beside the index), so the chat says what the
+audit found instead of quoting the paper back at the person who asked whether the paper holds up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ..core.text import shorten, strip_citations, strip_markdown
+from ..core.types import Passage
+from ..corpus import Reference
+from ..grounding import encode_cached
+from ..llm import prompts
+from .references import author_phrase
+from .results import Statement, ToolResult
+
+
+def unique_pairs(by_passage: Mapping[str, Sequence[dict]]) -> list[tuple[str, dict]]:
+    """(paper passage id, verdict summary) once per citing pair, in paper order."""
+    seen: dict[str, tuple[str, dict]] = {}
+    for pid, verdicts in by_passage.items():
+        for verdict in verdicts:
+            seen.setdefault(str(verdict.get("id")), (pid, verdict))
+    return sorted(seen.values(), key=lambda item: (int(str(item[1]["id"]).split("@")[1].split("#")[0]), item[1]["ref"]))
+
+
+def choose_pairs(
+    request: str, refs: Sequence[int], pairs: Sequence[tuple[str, dict]], embedder, limit: int = 2
+) -> tuple[list[tuple[str, dict]], float]:
+    """The citing pairs the request is about: those of the references it names (the closest claims first),
+    else the claims closest in meaning to it. Returns the pairs and the best similarity."""
+    pool = [p for p in pairs if p[1]["ref"] in refs] if refs else list(pairs)
+    if not pool:
+        return [], 0.0
+    vectors = encode_cached(embedder, [request] + [strip_citations(p[1]["claim"]) for p in pool])
+    sims = vectors[1:] @ vectors[0]
+    order = sorted(range(len(pool)), key=lambda i: -float(sims[i]))
+    best = float(sims[order[0]])
+    if refs:
+        chosen = [pool[i] for i in order[:limit]]
+    else:
+        top_claim = pool[order[0]][1]["claim"]
+        chosen = [pool[i] for i in order if pool[i][1]["claim"] == top_claim][:limit]  # one sentence, each citation
+    return chosen, best
+
+
+def pair_statements(
+    pid: str, verdict: dict, ref: Reference | None, entry: Passage | None, rank: int
+) -> tuple[list[Statement], list[Passage | str]]:
+    """The claim (quoted from its paper passage), the verdict (citing what it was judged against) and the
+    source's closest sentence. Returns the statements and the passage ids they cite."""
+    claim = strip_citations(strip_markdown(verdict["claim"])).strip()
+    n = verdict["ref"]
+    base = 1.0 - 0.1 * rank
+    out = [
+        Statement(
+            prompts.CLAIM_SAYS.format(quote=shorten(claim, 320), n=n),
+            (pid,),
+            (shorten(claim, 320).rstrip("…"),),
+            quote=True,
+            score=base,
+        )
+    ]
+    evidence = verdict.get("evidence") or {}
+    judged_against = evidence.get("passage_id") or (entry.id if entry else None)
+    label = f"reference {n}" + (f" ({author_phrase(ref)}, {ref.year})" if ref and ref.year else "")
+    if judged_against:
+        out.append(
+            Statement(
+                prompts.CLAIM_VERDICT.format(
+                    source=label, verdict=verdict["verdict"], reason=verdict.get("reason", "")
+                ),
+                (judged_against,),
+                (),
+                score=base - 0.01,
+                report=True,
+            )
+        )
+    sentence = strip_markdown(str(evidence.get("sentence") or "")).strip()
+    if evidence.get("passage_id") and len(sentence.split()) >= 4:
+        out.append(
+            Statement(
+                prompts.CLAIM_SOURCE_WORDS.format(quote=shorten(sentence, 320)),
+                (evidence["passage_id"],),
+                (shorten(sentence, 320).rstrip("…"),),
+                quote=True,
+                score=base - 0.02,
+            )
+        )
+    return out, [pid, *([judged_against] if judged_against else [])]
+
+
+def check_claims(
+    request: str,
+    refs: Sequence[int],
+    by_passage: Mapping[str, Sequence[dict]] | None,
+    references: Mapping[int, Reference],
+    passages_by_id: Mapping[str, Passage],
+    embedder,
+) -> ToolResult:
+    arguments = {"request": request, "refs": list(refs)}
+    if by_passage is None:
+        return ToolResult(
+            "claim_check", arguments, summary="the citation audit is not ready", notes=(prompts.AUDIT_NOT_READY,)
+        )
+    chosen, best = choose_pairs(request, refs, unique_pairs(by_passage), embedder)
+    statements: list[Statement] = []
+    used: list[str] = []
+    for rank, (pid, verdict) in enumerate(chosen):
+        entry = passages_by_id.get(f"ref-{verdict['ref']}:reference")
+        found, cited = pair_statements(pid, verdict, references.get(verdict["ref"]), entry, rank)
+        statements += found
+        used += [c for c in cited if isinstance(c, str)] + [s for st in found for s in st.passage_ids]
+    verdicts = ", ".join(f"[{v['ref']}] {v['verdict']}" for _, v in chosen)
+    return ToolResult(
+        tool="claim_check",
+        arguments=arguments,
+        statements=tuple(statements),
+        passages=tuple(passages_by_id[pid] for pid in dict.fromkeys(used) if pid in passages_by_id),
+        summary=f"checked the citation of {verdicts}" if chosen else "no citing sentence matched",
+        strength=1.0 if refs and chosen else max(0.0, best),
+        refs=tuple(dict.fromkeys(v["ref"] for _, v in chosen)),
+    )

@@ -1,0 +1,76 @@
+"""The role-fit tool in the chat: a personal question ("which role fits me?"), or the self-description that
+follows the advisor's request for one, answered by the role-fit engine from the person's own words, every
+reason citing the Table 1 row or the Section 3/4 passage it rests on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..core.settings import Settings
+from ..core.types import Answer, Claim, Evidence, Mode, Origin, Passage
+from ..fit import RoleFit, fit
+from ..llm import prompts
+from ..qa import assemble
+
+
+def asked_for_profile(history: Sequence[dict]) -> bool:
+    """The advisor's last message asked the person to describe themselves."""
+    return (
+        bool(history)
+        and history[-1].get("role") == "assistant"
+        and str(history[-1].get("content", "")).startswith(prompts.FIT_NEEDS_PROFILE[:30])
+    )
+
+
+def fit_answer(
+    question: str, history: Sequence[dict], backend_name: str, notices: Sequence[str], settings: Settings
+) -> Answer:
+    """Answer a fit question with the role-fit engine, from the person's own words in this chat; every
+    reason cites the Table 1 row or the Section 3/4 passage it rests on."""
+    profile = " ".join([str(m["content"]) for m in history if m.get("role") == "user"] + [question])
+    result = fit(profile, settings=settings)
+    common = {"question": question, "backend": backend_name, "mode": Mode.FIT, "fit": result}
+    if result.needs_more or not result.ranking:
+        return Answer(
+            answer=prompts.FIT_NEEDS_PROFILE,
+            citations=(),
+            claims=(),
+            grounded=False,
+            notices=tuple(list(notices) + [result.message] if result.message else notices),
+            **common,
+        )
+    evidence: list[Evidence] = []
+
+    def cite(passages: Sequence[Passage]) -> tuple[int, ...]:
+        """The first passage as a citation number into `evidence` (added on first use)."""
+        numbers = []
+        for passage in passages[:1]:
+            ids = [e.passage.id for e in evidence]
+            if passage.id not in ids:
+                evidence.append(Evidence(passage, 0.0, ("fit",)))
+                ids.append(passage.id)
+            numbers.append(ids.index(passage.id) + 1)
+        return tuple(numbers)
+
+    claims = [Claim(fit_lead(result), cite(result.ranking[0].citations), 1.0, True, Origin.FIT)]
+    claims += [
+        Claim(reason.text, cite(reason.citations), 1.0, True, Origin.FIT) for reason in result.ranking[0].reasons[:3]
+    ]
+    follow_up = result.follow_up.get("question") if result.close and isinstance(result.follow_up, dict) else None
+    if follow_up:
+        claims.append(Claim(str(follow_up), (), 1.0, True, Origin.NOTE))
+    return assemble(
+        question,
+        claims,
+        evidence,
+        grounded=True,
+        notices=tuple(notices),
+        **{k: v for k, v in common.items() if k != "question"},
+    )
+
+
+def fit_lead(result: RoleFit) -> str:
+    top = result.ranking[0]
+    runner = result.ranking[1] if len(result.ranking) > 1 else None
+    lead = f"From what you describe, {top.role} fits best ({top.score:.0%} of the fit)"
+    return lead + (f", ahead of {runner.role} ({runner.score:.0%})." if runner else ".")

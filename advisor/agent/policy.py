@@ -1,0 +1,324 @@
+"""The offline policy (bundled model or none): plan with the learned intent model, run the tools, decide
+answerability with the calibrated model, compose the answer, record every step.
+
+    question + conversation state
+      -> intent (IntentModel) + entities (roles, organisations, reference numbers; missing ones from the state)
+      -> tools: a passage search always (evidence and answerability features), plus the intent's own tool
+      -> P(covered) (AnswerabilityModel) -> refuse, or
+      -> compose: the tool's verified statements, else the answer engine's draft/verify/quote pipeline
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..core.cache import OnceCache
+from ..core.jsonl import load_jsonl
+from ..core.stored import stored_arrays
+from ..core.types import Answer, Evidence, Mode, Step
+from ..llm import prompts
+from ..qa import AnswerEngine, assemble, condense_question, looks_like_follow_up, prepare_question, rank_sentences
+from ..qa.engine import Stopwatch
+from .answerability import AnswerabilityModel, features
+from .composer import compose_tool_answer
+from .fitting import asked_for_profile, fit_answer
+from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
+from .results import ToolResult, returned_passage_ids
+from .state import ConversationState, Entities, Turn, find_entities, state_from_history
+from .tools import Toolbox
+
+
+@dataclass
+class Observation:
+    """What the planner saw and the tools found for one question."""
+
+    question: str
+    standalone: str
+    intents: dict[str, float]
+    entities: Entities
+    evidence: list[Evidence]
+    tool: ToolResult | None
+    row: np.ndarray
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def intent(self) -> str:
+        return max(self.intents, key=self.intents.get)
+
+
+class _StepClock:
+    def __init__(self, steps: list[Step]):
+        self.steps = steps
+
+    def run(self, tool: str, arguments: dict, fn, summarize):
+        started = time.perf_counter()
+        result = fn()
+        ms = (time.perf_counter() - started) * 1000
+        self.steps.append(Step(tool, arguments, summarize(result), ms, returned_passage_ids(result)))
+        return result
+
+
+FEATURES_VERSION = 2  # bump when the tools or the answerability features change: the stored rows are refitted
+_INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
+_ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
+
+
+class OfflinePolicy:
+    name = "offline"
+
+    def __init__(self, answers: AnswerEngine, wait_for_audit: bool = True):
+        self.answers = answers
+        self.settings = answers.settings
+        self.embedder = answers.embedder
+        self.toolbox = Toolbox(
+            answers.retriever, self.settings, wait_for_audit=wait_for_audit, idf=lambda: answers.vocabulary().idf
+        )
+
+    # -- the learned parts
+    def intent_model(self) -> IntentModel:
+        examples = load_examples()
+        key = data_key(examples, self.settings.embedding.resolved_model_path().name) + str(
+            self.settings.agent.intent_regularization
+        )
+        return _INTENT_MODELS.get(
+            key, lambda: IntentModel(self.embedder, examples, self.settings.agent.intent_regularization)
+        )
+
+    def answerability_model(self) -> AnswerabilityModel:
+        index = self.answers.retriever.index
+        intents = self.intent_model()
+        labelled_file = training_file("answerability.jsonl")
+        data = hashlib.sha256(labelled_file.read_bytes()).hexdigest()[:12]
+        model_name = self.settings.embedding.resolved_model_path().name
+        key = f"{FEATURES_VERSION}-{index.generation}-{data_key(intents.examples, model_name)}-{data}"
+
+        def build() -> AnswerabilityModel:
+            def compute() -> dict[str, np.ndarray]:
+                labelled = answerability_examples(intents)
+                rows = [self.observe(q, ConversationState(), probs).row for q, _, probs in labelled]
+                return {"x": np.vstack(rows), "y": np.array([int(c) for _, c, _ in labelled])}
+
+            gen_dir = index.settings.index_dir / index.generation
+            stored = stored_arrays(gen_dir / "answerability.npz" if gen_dir.exists() else None, key, compute)
+            knobs = self.settings.agent
+            return AnswerabilityModel.fit(
+                stored["x"], stored["y"], knobs.answerable_threshold, knobs.max_false_refusals
+            )
+
+        return _ANSWERABILITY.get(key, build)
+
+    def warm_up(self) -> None:
+        self.answerability_model()
+
+    # -- one question
+    def observe(
+        self, text: str, state: ConversationState, intents: dict[str, float] | None = None, history: Sequence[dict] = ()
+    ) -> Observation:
+        steps: list[Step] = []
+        clock = _StepClock(steps)
+        previous = state.last.question if state.last else ""
+        if intents is None:
+            intents = clock.run(
+                "planner",
+                {"question": text, "previous": previous},
+                lambda: self.intent_model().probabilities(text, previous),
+                lambda p: ", ".join(f"{k} {v:.2f}" for k, v in sorted(p.items(), key=lambda kv: -kv[1])[:2]),
+            )
+        intent = max(intents, key=intents.get)
+        box = self.toolbox
+        entities = find_entities(text, box.organisations, box.references)
+        follow_up = bool(state.last) and looks_like_follow_up(text)
+        standalone = condense_question(text, list(history), self.answers.backend()) if follow_up and history else text
+        refs = list(entities.references)
+        if not refs and state.last and intent in ("reference", "claim_check"):
+            earlier = state.recent("references")
+            if entities.ordinal is not None and earlier:
+                refs = [earlier[entities.ordinal]] if -len(earlier) <= entities.ordinal < len(earlier) else []
+            elif follow_up:
+                refs = list(earlier[:1])
+        roles = list(entities.roles) or (list(state.recent("roles")) if follow_up and intent == "table" else [])
+        evidence = clock.run(
+            "search_passages",
+            {"query": standalone},
+            lambda: box.search(standalone),
+            lambda ev: f"{len(ev)} passages, best {ev[0].passage.id}" if ev else "nothing",
+        )
+        if not refs and intent in ("reference", "claim_check"):
+            # Named by author, title or topic rather than number ("the Chinchilla paper", "Matsukawa's quote"):
+            # the reference lookup by name, else the source the passage search found first.
+            named = box.reference(standalone, [])
+            if intent == "reference":
+                refs = (
+                    list(named.refs[:3])
+                    or [e.passage.ref for e in evidence[:3] if e.passage.ref and e.passage.doc != "paper"][:1]
+                )
+            elif named.strength >= 0.9:  # a claim check names its source by author, not by topic
+                refs = list(named.refs[:1])
+        tool = None
+        if intent in TOOL_INTENTS:
+            call = {
+                "table": lambda: box.table1(standalone, roles),
+                "reference": lambda: box.reference(standalone, refs),
+                "claim_check": lambda: box.claim_check(standalone, refs),
+                "archetypes": lambda: self.archetypes_for(text, standalone, follow_up),
+                "section": lambda: box.section(standalone),
+            }[intent]
+            arguments = {
+                "request": standalone,
+                **({"roles": roles} if intent == "table" else {}),
+                **({"refs": refs} if intent in ("reference", "claim_check") else {}),
+            }
+            tool = clock.run(TOOL_INTENTS[intent], arguments, call, lambda r: r.summary)
+        row = features(
+            standalone,
+            evidence,
+            self.answers.vocabulary(),
+            intents,
+            tool.strength if tool is not None and tool.found else 0.0,
+            self.settings.answer.coverage_word_similarity,
+        )
+        return Observation(
+            text, standalone, intents, replace(entities, references=tuple(refs)), evidence, tool, row, steps
+        )
+
+    def archetypes_for(self, text: str, standalone: str, follow_up: bool) -> ToolResult:
+        """A follow-up that names an archetype of its own ("and foundation-model platforms?") is read on its own
+        words; otherwise with the conversation's context."""
+        if follow_up and text != standalone:
+            own = self.toolbox.organisation_archetypes(text)
+            if own.summary.endswith("one archetype"):
+                return own
+        return self.toolbox.organisation_archetypes(standalone)
+
+    def search_answers_better(self, seen: Observation) -> bool:
+        """A quoting tool (a section, the archetypes) read the part of the paper the planner chose; when the
+        passage search found a sentence that answers the question clearly better elsewhere, the planner chose
+        the wrong part, and the answer comes from the search instead."""
+        tool = seen.tool
+        if tool is None or not tool.statements or not all(s.quote for s in tool.statements) or not seen.evidence:
+            return False
+        if tool.strength >= 0.99:  # the question named the part ("Figure 1", "Section 7")
+            return False
+        ranked = rank_sentences(seen.standalone, seen.evidence, self.embedder, self.answers.vocabulary().idf, 0.0)
+        tool_ids = {p.id for p in tool.passages}
+        outside = [score for n, _, _, score in ranked if seen.evidence[n - 1].passage.id not in tool_ids]
+        best_tool = max(s.score for s in tool.statements)
+        return bool(outside) and outside[0] > best_tool + self.settings.agent.search_margin
+
+    def stream(self, question: str, history: Sequence[dict] | None = None) -> Iterator[dict]:
+        history = list(history or [])
+        clock = Stopwatch()
+        text, notices = prepare_question(question, self.settings.answer.max_question_chars)
+        notices = list(notices) + self.answers.backend_notices()
+        box = self.toolbox
+        state = state_from_history(history, box.organisations, box.references)
+        seen = self.observe(text, state, history=history)
+        steps = seen.steps
+        intent = "fit" if asked_for_profile(history) else seen.intent
+        fields = {"intent": intent, "policy": self.name}
+        if seen.standalone != text:
+            yield {"type": "status", "text": f"Searching for: {seen.standalone}"}
+        if intent == "fit":
+            started = time.perf_counter()
+            answer = fit_answer(text, history, self.answers.backend_label, notices, self.settings)
+            steps.append(
+                Step(
+                    "role_fit",
+                    {"profile_words": len(text.split())},
+                    answer.fit.ranking[0].role if answer.fit and answer.fit.ranking else "needs a profile",
+                    (time.perf_counter() - started) * 1000,
+                    tuple(c.evidence.passage.id for c in answer.citations),
+                )
+            )
+            yield {"type": "answer", "answer": replace(answer, steps=tuple(steps), **fields)}
+            return
+        started = time.perf_counter()
+        answerability = self.answerability_model()
+        p_covered = answerability.probability(seen.row)
+        steps.append(Step("answerability", {}, f"P(covered) {p_covered:.2f}", (time.perf_counter() - started) * 1000))
+        clock.mark("retrieve_s")
+        if p_covered < answerability.threshold:
+            clock.mark("total_s")
+            reason = f"answerability {p_covered:.2f} < {answerability.threshold:.2f}"
+            yield {
+                "type": "answer",
+                "answer": self.answers.not_covered(
+                    text, seen.standalone, seen.evidence, notices + [reason], clock, steps=tuple(steps), **fields
+                ),
+            }
+            return
+        tool = seen.tool
+        if tool is not None and tool.found and self.search_answers_better(seen):
+            steps.append(Step("compare", {"tool": tool.tool}, "the passage search holds a closer sentence", 0.0))
+            tool = None
+        if tool is not None and tool.found:
+            claims, evidence, dropped = compose_tool_answer(tool, box.by_id, self.settings.agent.tool_statements)
+            if claims:
+                clock.mark("total_s")
+                answer = assemble(
+                    text,
+                    claims,
+                    evidence,
+                    grounded=True,
+                    mode=Mode.TOOL,
+                    notices=tuple(notices),
+                    backend=self.answers.backend_label,
+                    standalone_question=seen.standalone,
+                    timings=clock.timings,
+                    steps=tuple(steps),
+                    **fields,
+                )
+                yield {"type": "answer", "answer": answer}
+                return
+        if tool is not None and not tool.found:
+            notices.append(prompts.NOTHING_FOUND.format(tool=tool.tool))
+            notices += list(tool.notes)
+        yield from self.answers.stream_from_evidence(
+            text, seen.standalone, seen.evidence, notices, clock, steps=tuple(steps), **fields
+        )
+
+
+def turn_metadata(answer: Answer) -> dict:
+    """What a history message should carry so the next turn's state knows this one: the intent, the tool
+    and the references the answer was about."""
+    # What the tools were asked about comes first; then what the answer cited.
+    refs = [int(n) for step in answer.steps for n in step.arguments.get("refs", [])]
+    refs += [c.evidence.passage.ref for c in answer.citations if c.evidence.passage.ref]
+    for c in answer.citations:  # the paper's reference entries name their number: "[4] Lakshman ..."
+        text = c.evidence.passage.text
+        if c.evidence.passage.kind == "reference" and text.startswith("[") and "]" in text[:4]:
+            refs.append(int(text[1 : text.index("]")]))
+    return {
+        "intent": answer.intent,
+        "refs": list(dict.fromkeys(refs)),
+        "tool": next((s.tool for s in answer.steps if s.tool in TOOL_INTENTS.values()), ""),
+    }
+
+
+def answerability_examples(intents: IntentModel) -> list[tuple[str, bool, dict[str, float]]]:
+    """(question, covered, intent probabilities) to fit the answerability model on: the labelled
+    answerability questions (intent probabilities from the intent model) and the intent examples other than
+    role fit (out-of-fold probabilities, so the model cannot lean on the intent model's memory)."""
+    out = []
+    for row in load_jsonl(training_file("answerability.jsonl")):
+        out.append((str(row["q"]), bool(row["covered"]), intents.probabilities(str(row["q"]))))
+    folds = intents.cross_validated()
+    labels = intents.labels
+    for example, probs in zip(intents.examples, folds):
+        if example.intent == "fit" or example.previous:
+            continue
+        out.append((example.question, example.intent != "off_topic", dict(zip(labels, map(float, probs)))))
+    return out
+
+
+def describe_steps(steps: Sequence[Step]) -> str:
+    """ "Looked up Table 1 · checked the citation of [3]": the collapsed line under a chat answer."""
+    return " · ".join(s.result for s in steps if s.tool not in ("planner", "answerability")) or "searched the passages"
+
+
+__all__ = ["INTENTS", "Observation", "OfflinePolicy", "Turn", "describe_steps", "turn_metadata"]

@@ -1,0 +1,194 @@
+"""The references tool: a cited work by number, author, title or topic — who, what, when, the link, what
+text we hold of it, and where the paper cites it.
+
+Statements cite the paper's own reference entry and the header of the source file we hold; the filled-in
+values (author, year, title, link) are checked against those passages' text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from ..audit import CitingSentence
+from ..core.text import shorten, strip_citations, strip_markdown
+from ..core.types import Passage, PassageKind
+from ..corpus import Reference
+from ..grounding import encode_cached
+from ..llm import prompts
+from .results import Statement, ToolResult
+
+KIND_WORDS = {
+    "web-page": "web page",
+    "job-posting": "job posting",
+    "blog": "blog post",
+    "arxiv-paper": "paper",
+    "book-chapter": "book chapter",
+}
+
+
+def author_phrase(ref: Reference) -> str:
+    """ "Aidan Lakshman", "Dettmers et al.", "Google DeepMind" — names as the source header spells them."""
+    if not ref.authors:
+        return "an unnamed author"
+    first = ref.authors[0]
+    return f"{first} et al." if len(ref.authors) > 2 else " and ".join(ref.authors)
+
+
+def _surnames(ref: Reference) -> list[str]:
+    names = []
+    for author in ref.authors:
+        author = author.replace(".com", "")
+        last = author.split(",")[0] if "," in author else author.split()[-1]
+        if len(last) > 2:
+            names.append(last)
+    return names
+
+
+def match_references(
+    request: str,
+    numbers: Sequence[int],
+    references: Mapping[int, Reference],
+    entries: Mapping[int, Passage],
+    embedder,
+    min_similarity: float,
+) -> tuple[list[int], float]:
+    """The references a request is about and how sure the match is: numbers it names, else authors whose
+    surname it uses, else entries whose wording is closest to it (topic or title)."""
+    if numbers:
+        return [n for n in numbers if n in references], 1.0
+    by_author = [
+        n for n, ref in references.items() if any(re.search(rf"\b{re.escape(s)}\b", request) for s in _surnames(ref))
+    ]
+    if by_author:
+        return by_author[:3], 0.9
+    candidates = [n for n in references if n in entries]
+    if not candidates or not request.strip():
+        return [], 0.0
+    texts = [f"{references[n].title}. {entries[n].text}" for n in candidates]
+    vectors = encode_cached(embedder, [request] + texts)
+    sims = vectors[1:] @ vectors[0]
+    order = sorted(range(len(candidates)), key=lambda i: -float(sims[i]))
+    best = float(sims[order[0]])
+    if best < min_similarity:
+        return [], best
+    return [candidates[i] for i in order if float(sims[i]) >= best - 0.04][:3], best
+
+
+def reference_statements(
+    ref: Reference,
+    entry: Passage | None,
+    header: Passage | None,
+    body: Passage | None,
+    citing: Sequence[CitingSentence],
+    citing_passage: Mapping[int, Passage],
+) -> list[Statement]:
+    cited = tuple(p.id for p in (entry, header) if p is not None)
+    out: list[Statement] = []
+    if cited:
+        year = f"{ref.year} " if ref.year else ""
+        out.append(
+            Statement(
+                prompts.REFERENCE_ENTRY.format(
+                    n=ref.id,
+                    authors=author_phrase(ref),
+                    year=year,
+                    kind=KIND_WORDS.get(ref.kind, "work"),
+                    title=ref.title,
+                ),
+                cited,
+                (ref.authors[0] if ref.authors else "", str(ref.year or ""), ref.title),
+                score=1.0,
+            )
+        )
+        if ref.url:
+            out.append(Statement(prompts.REFERENCE_LINK.format(url=ref.url), cited, (ref.url,), score=0.7))
+    if body is not None:
+        first = strip_markdown(body.text).split("\n")[0]
+        sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+        if len(sentence.split()) >= 5:
+            out.append(
+                Statement(
+                    prompts.REFERENCE_SAYS.format(quote=shorten(sentence, 300)),
+                    (body.id,),
+                    (shorten(sentence, 300).rstrip("…"),),
+                    quote=True,
+                    score=0.8,
+                )
+            )
+    for sentence in citing[:2]:
+        passage = citing_passage.get(sentence.start)
+        if passage is None:
+            continue
+        words = strip_citations(strip_markdown(sentence.text)).strip()
+        out.append(
+            Statement(
+                prompts.REFERENCE_CITED_IN.format(section=sentence.section, quote=shorten(words, 300)),
+                (passage.id,),
+                (shorten(words, 300).rstrip("…"),),
+                quote=True,
+                score=0.6,
+            )
+        )
+    return out
+
+
+def held_text_note(ref: Reference, body_kinds: set[PassageKind]) -> str:
+    if not ref.source_file or not body_kinds:
+        return prompts.REFERENCE_NO_TEXT.format(n=ref.id)
+    parts = [k for k in (PassageKind.ABSTRACT, PassageKind.EXCERPT, PassageKind.FACT) if k in body_kinds]
+    words = {
+        PassageKind.ABSTRACT: "its abstract",
+        PassageKind.EXCERPT: "excerpts",
+        PassageKind.FACT: "key facts noted from it",
+    }
+    return prompts.REFERENCE_HELD.format(n=ref.id, what=", ".join(words[k] for k in parts))
+
+
+def lookup_reference(
+    request: str,
+    numbers: Sequence[int],
+    references: Mapping[int, Reference],
+    passages: Sequence[Passage],
+    citing: Sequence[CitingSentence],
+    embedder,
+    min_similarity: float,
+) -> ToolResult:
+    entries = {
+        int(p.text[1 : p.text.index("]")]): p
+        for p in passages
+        if p.doc == "paper" and p.kind == PassageKind.REFERENCE and p.text.startswith("[")
+    }
+    matched, strength = match_references(request, numbers, references, entries, embedder, min_similarity)
+    by_doc: dict[str, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.doc, []).append(p)
+    paper_blocks = [p for p in by_doc.get("paper", []) if p.kind != PassageKind.REFERENCE]
+    statements: list[Statement] = []
+    notes: list[str] = []
+    used: dict[str, Passage] = {}
+    for rank, n in enumerate(matched):
+        ref = references[n]
+        own = by_doc.get(f"ref-{n}", [])
+        header = next((p for p in own if p.kind == PassageKind.REFERENCE), None)
+        body = next((p for p in own if p.kind in (PassageKind.ABSTRACT, PassageKind.EXCERPT)), None)
+        cites_it = [s for s in citing if n in s.refs]
+        where = {s.start: next((p for p in paper_blocks if p.start <= s.start < p.end), None) for s in cites_it}
+        found = reference_statements(ref, entries.get(n), header, body, cites_it, {k: v for k, v in where.items() if v})
+        for s in found:
+            statements.append(Statement(s.text, s.passage_ids, s.values, s.quote, s.score - 0.1 * rank))
+        for p in [entries.get(n), header, body, *where.values()]:
+            if p is not None:
+                used[p.id] = p
+        notes.append(held_text_note(ref, {p.kind for p in own}))
+    return ToolResult(
+        tool="references",
+        arguments={"request": request, "numbers": list(numbers)},
+        statements=tuple(statements),
+        passages=tuple(used.values()),
+        summary=("references " + ", ".join(f"[{n}]" for n in matched)) if matched else "no matching reference",
+        strength=strength,
+        refs=tuple(matched),
+        section="References",
+        notes=tuple(notes),
+    )

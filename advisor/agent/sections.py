@@ -1,0 +1,183 @@
+"""The paper-sections and archetypes tools: a named part of the paper (abstract, a numbered section, the
+limitations, the conclusion, a figure or Table 1's caption) or Section 6's organisation archetypes, quoted
+sentence by sentence, the sentences closest to the request first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..core.types import Evidence, Passage, PassageKind
+from ..grounding import encode_cached
+from ..llm import prompts
+from ..qa import quote_text, rank_sentences
+from .results import Statement, ToolResult
+
+# A paragraph that opens with an italic or bold label names a part of its own: "*Limitations.* Our ..."
+_LEAD_LABEL = re.compile(r"^\s*(?:\*{1,2})([A-Z][^*.:]{2,40})[.:]?(?:\*{1,2})")
+_EXPLICIT = re.compile(r"\b(section|sec\.?|§|figure|fig\.?|table)\s*(\d+)\b", re.I)
+ARCHETYPE_SECTION = "6"
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str  # "Abstract", "Section 7: Conclusion", "Limitations", "Figure 4", "Table 1"
+    key: str  # what an explicit mention matches: "section 7", "figure 4"
+    passages: tuple[Passage, ...]
+
+
+def paper_parts(passages: Sequence[Passage]) -> list[Part]:
+    paper = [p for p in passages if p.doc == "paper" and p.kind != PassageKind.REFERENCE]
+    parts: list[Part] = []
+    sections: dict[str, list[Passage]] = {}
+    for p in paper:
+        if p.kind not in (PassageKind.TABLE_ROW, PassageKind.CAPTION):
+            sections.setdefault(p.section, []).append(p)
+    for section, members in sections.items():
+        title = members[0].section_title
+        name = section if not section.isdigit() else f"Section {section}: {title}"
+        parts.append(Part(name, f"section {section}".lower(), tuple(members)))
+    for p in paper:
+        if p.kind == PassageKind.CAPTION:
+            number = re.search(r"(Fig\.|Table)\s*(\d+)", p.text)
+            if number:
+                word = "Figure" if number.group(1) == "Fig." else "Table"
+                parts.append(Part(f"{word} {number.group(2)}", f"{word} {number.group(2)}".lower(), (p,)))
+        label = _LEAD_LABEL.match(p.text)
+        if label and p.kind == PassageKind.PARAGRAPH:
+            parts.append(Part(label.group(1).strip(), label.group(1).strip().lower(), (p,)))
+    return parts
+
+
+def choose_part(
+    request: str, parts: Sequence[Part], embedder, idf: Mapping[str, float] | None = None
+) -> tuple[Part | None, float]:
+    """An explicit "Section 7" / "Figure 4" / "Table 1" wins. Otherwise each part scores by how close its
+    name is to the request ("the limitations") plus how well its best sentence answers it ("what does the
+    paper list as future work?" is about the sentence, whatever the part is called). Returns the part and
+    the closeness of its name (the tool's strength)."""
+    # The last mention wins: a condensed follow-up ends with what the person asks about now.
+    explicit = ([None] + list(_EXPLICIT.finditer(request)))[-1]
+    if explicit:
+        word = explicit.group(1).lower()
+        word = "section" if word.startswith(("sec", "§")) else "figure" if word.startswith("fig") else "table"
+        key = f"{word} {explicit.group(2)}"
+        for part in parts:
+            if part.key == key:
+                return part, 1.0
+    if not parts:
+        return None, 0.0
+    vectors = encode_cached(embedder, [request] + [part.name for part in parts])
+    name_sims = vectors[1:] @ vectors[0]
+    passages = list({p.id: p for part in parts for p in part.passages}.values())
+    best_sentence: dict[str, float] = {}
+    for n, _, _, score in rank_sentences(
+        request, [Evidence(p, 0.0, ()) for p in passages], embedder, dict(idf or {}), order_bonus=0.0
+    ):
+        pid = passages[n - 1].id
+        best_sentence[pid] = max(best_sentence.get(pid, -1.0), score)
+    scores = [
+        float(name_sims[i]) + max((best_sentence.get(p.id, -1.0) for p in part.passages), default=-1.0)
+        for i, part in enumerate(parts)
+    ]
+    best = int(np.argmax(scores))
+    return parts[best], float(name_sims[best])
+
+
+def quote_sentences(
+    request: str, passages: Sequence[Passage], embedder, limit: int, idf: Mapping[str, float] | None = None
+) -> list[Statement]:
+    """The passages' sentences that best answer the request (qa.rank_sentences, the answer engine's own
+    ranking), as quotes in reading order."""
+    ranked = rank_sentences(
+        request, [Evidence(p, 0.0, ()) for p in passages], embedder, dict(idf or {}), order_bonus=0.0
+    )
+    chosen = sorted((r for r in ranked if len(r[2].split()) >= 5), key=lambda r: -r[3])[:limit]
+    statements = []
+    for n, _, sentence, score in sorted(chosen, key=lambda r: (r[0], r[1])):
+        quote = quote_text(sentence).strip("“”")
+        statements.append(
+            Statement(prompts.QUOTE.format(quote=quote), (passages[n - 1].id,), (quote,), quote=True, score=score)
+        )
+    return statements
+
+
+def read_section(
+    request: str, parts: Sequence[Part], embedder, limit: int, idf: Mapping[str, float] | None = None
+) -> ToolResult:
+    part, strength = choose_part(request, parts, embedder, idf)
+    if part is None:
+        return ToolResult("paper_section", {"request": request}, summary="no such part of the paper")
+    statements = quote_sentences(request, part.passages, embedder, limit, idf)
+    if part.name.startswith(("Figure", "Table")):  # a caption is read whole
+        statements = quote_sentences(part.name, part.passages, embedder, 3, idf)
+    return ToolResult(
+        tool="paper_section",
+        arguments={"request": request, "part": part.name},
+        statements=tuple(statements),
+        passages=part.passages,
+        summary=f"read {part.name}",
+        strength=strength,
+        section=part.passages[0].section if part.passages else "",
+    )
+
+
+def archetype_paragraphs(passages: Sequence[Passage]) -> list[tuple[Passage, ...]]:
+    """Section 6's paragraphs, each as the passage windows it was indexed in (paper:6:03.0, paper:6:03.1, ...)."""
+    groups: dict[str, list[Passage]] = {}
+    for p in passages:
+        if p.doc == "paper" and p.section == ARCHETYPE_SECTION and p.kind == PassageKind.PARAGRAPH:
+            groups.setdefault(p.id.rsplit(".", 1)[0], []).append(p)
+    return [tuple(g) for g in groups.values()]
+
+
+def read_archetypes(
+    request: str,
+    paragraphs: Sequence[tuple[Passage, ...]],
+    embedder,
+    limit: int,
+    idf: Mapping[str, float] | None = None,
+) -> ToolResult:
+    """One archetype when the request names one (its paragraph's best sentences for the request); else each
+    archetype's opening sentence, so "what kinds of organisations" gets the whole list."""
+    if not paragraphs:
+        return ToolResult("archetypes", {"request": request}, summary="Section 6 not found")
+    # Each paragraph scores by its sentence that best answers the request; one clear winner means the
+    # request is about that archetype, a close field means it asks about the archetypes as a whole.
+    windows = [p for group in paragraphs for p in group]
+    group_of = {p.id: i for i, group in enumerate(paragraphs) for p in group}
+    best = np.full(len(paragraphs), -1.0)
+    for n, _, _, score in rank_sentences(
+        request, [Evidence(p, 0.0, ()) for p in windows], embedder, dict(idf or {}), order_bonus=0.0
+    ):
+        i = group_of[windows[n - 1].id]
+        best[i] = max(best[i], score)
+    # The section's opening and closing paragraphs speak of every archetype: they are not candidates.
+    candidates = list(range(1, len(paragraphs) - 1)) if len(paragraphs) > 3 else list(range(len(paragraphs)))
+    order = sorted(candidates, key=lambda i: -best[i])
+    focused = float(best[order[0]] - best[order[1]]) > 0.05 if len(order) > 1 else True
+    if focused:
+        statements = quote_sentences(request, paragraphs[int(order[0])], embedder, limit, idf)
+        what = "one archetype"
+    else:
+        statements = []
+        for i, group in enumerate(paragraphs):
+            opening = group[0].text.split(". ")[0]
+            # each opening is ranked by how well its paragraph answers the request, not by matching itself
+            statements += [
+                replace(s, score=float(best[i])) for s in quote_sentences(opening, group[:1], embedder, 1, idf)
+            ]
+        statements = statements[: max(limit, 7)]
+        what = "every archetype"
+    return ToolResult(
+        tool="archetypes",
+        arguments={"request": request},
+        statements=tuple(statements),
+        passages=tuple(p for group in paragraphs for p in group),
+        summary=f"Section 6: {what}",
+        strength=float(best[order[0]]),
+        section=ARCHETYPE_SECTION,
+    )

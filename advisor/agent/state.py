@@ -1,0 +1,155 @@
+"""Conversation state: what earlier turns were about, so a follow-up resolves through it.
+
+"Who wrote it?" after a question about reference 4 is about reference 4; "And for applied scientists?"
+after a Table 1 question is a Table 1 question about applied scientists. The state holds the entities of
+each turn (roles, organisations, reference numbers), the intent and tool of the last turn and the passages
+it cited; the planner fills what a follow-up leaves out from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from ..core.text import strip_citations
+from ..corpus import Reference
+from ..fit.roles import ROLE_MENTIONS, ROLES
+
+# "reference 11", "ref. 11", "[11]", "source 11", "citation 11", "refs 13-15"
+_REFERENCE_NUMBER = re.compile(
+    r"(?:\b(?:references?|refs?\.?|sources?|citations?|entry|entries|item)\s*(?:no\.?|number|#)?\s*"
+    r"|\[)(\d{1,2})(?:\s*(?:[-–]|to)\s*(\d{1,2}))?\]?",
+    re.I,
+)
+_ORDINAL_REFERENCE = re.compile(r"\b(first|second|third|fourth|last)\s+(?:one|reference|source|citation)\b", re.I)
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "last": -1}
+
+
+def organisation_names(references: Mapping[int, Reference]) -> dict[str, str]:
+    """Surface form -> organisation, from the references whose author is an organisation ("Google DeepMind",
+    "Amazon"): a one-word-or-brand author without personal initials. "DeepMind" alone names Google DeepMind."""
+    names: dict[str, str] = {}
+    for ref in references.values():
+        if len(ref.authors) != 1:
+            continue
+        author = ref.authors[0].removesuffix(".com")
+        if ref.kind in ("job-posting", "web-page") or author in ref.title or author in ref.venue:
+            names[author] = author
+            for word in author.split()[1:]:
+                names.setdefault(word, author)
+    for ref in references.values():  # brands named in titles ("Meta/Facebook") that the index also knows
+        for brand in re.findall(r"\b([A-Z][a-z]+)/([A-Z][a-z]+)\b", ref.title):
+            if brand[0] in names:
+                names.setdefault(brand[1], names[brand[0]])
+    return names
+
+
+@dataclass(frozen=True)
+class Entities:
+    roles: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    references: tuple[int, ...] = ()
+    ordinal: int | None = None  # "the second one": an index into the previous turn's references
+
+    def __bool__(self) -> bool:
+        return bool(self.roles or self.organisations or self.references)
+
+
+def find_entities(text: str, organisations: Mapping[str, str], valid_refs: Iterable[int]) -> Entities:
+    """The roles, organisations and reference numbers a text names, in order of appearance."""
+    valid = set(valid_refs)
+    roles = sorted((m.start(), role) for role, pattern in ROLE_MENTIONS.items() for m in [pattern.search(text)] if m)
+    orgs: list[tuple[int, str]] = []
+    for surface, org in organisations.items():
+        match = re.search(rf"\b{re.escape(surface)}\b", text)
+        if match and org not in [o for _, o in orgs]:
+            orgs.append((match.start(), org))
+    refs: list[int] = []
+    for match in _REFERENCE_NUMBER.finditer(text):
+        low = int(match.group(1))
+        high = int(match.group(2)) if match.group(2) else low
+        for n in range(low, min(high, low + 10) + 1):
+            if n in valid and n not in refs:
+                refs.append(n)
+    ordinal = _ORDINAL_REFERENCE.search(text)
+    return Entities(
+        roles=tuple(dict.fromkeys(r for _, r in roles)),
+        organisations=tuple(o for _, o in sorted(orgs)),
+        references=tuple(refs),
+        ordinal=_ORDINALS[ordinal.group(1).lower()] if ordinal else None,
+    )
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    intent: str
+    entities: Entities
+    tool: str = ""
+    cited_refs: tuple[int, ...] = ()  # references the answer was about (looked up, checked or cited)
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    turns: tuple[Turn, ...] = field(default=())
+
+    @property
+    def last(self) -> Turn | None:
+        return self.turns[-1] if self.turns else None
+
+    def with_turn(self, turn: Turn) -> ConversationState:
+        return replace(self, turns=(*self.turns, turn)[-8:])
+
+    def recent(self, attribute: str) -> tuple:
+        """The most recent non-empty entity list of that kind ("roles", "organisations", "references")."""
+        for turn in reversed(self.turns):
+            values = getattr(turn.entities, attribute)
+            if attribute == "references" and turn.cited_refs:
+                return turn.cited_refs
+            if values:
+                return values
+        return ()
+
+
+def state_from_history(
+    history: Sequence[dict], organisations: Mapping[str, str], valid_refs: Iterable[int]
+) -> ConversationState:
+    """Rebuild the state from a chat history (the UI and the CLI keep messages, not state objects): user
+    turns give their entities, an assistant turn's metadata (if present) its intent, tool and references."""
+    valid = list(valid_refs)
+    state = ConversationState()
+    pending: Turn | None = None
+    for message in history or []:
+        role, content = message.get("role"), str(message.get("content") or "")
+        if role == "user":
+            if pending is not None:
+                state = state.with_turn(pending)
+            pending = Turn(content, "", find_entities(content, organisations, valid))
+        elif role == "assistant" and pending is not None:
+            meta = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
+            cited = tuple(int(n) for n in meta.get("refs", ()) if str(n).isdigit())
+            if not cited:  # the answer text names the references it is about: "Reference 4 is ..."
+                cited = find_entities(strip_citations(content), organisations, valid).references
+            pending = replace(
+                pending,
+                intent=str(meta.get("intent", "")),
+                tool=str(meta.get("tool", "")),
+                cited_refs=cited,
+                section=str(meta.get("section", "")),
+            )
+    if pending is not None:
+        state = state.with_turn(pending)
+    return state
+
+
+__all__ = [
+    "ROLES",
+    "ConversationState",
+    "Entities",
+    "Turn",
+    "find_entities",
+    "organisation_names",
+    "state_from_history",
+]

@@ -1,0 +1,221 @@
+"""The Table 1 tool: a cell, a row, a role's column or two roles compared, said in words.
+
+Rows are found by meaning (MiniLM similarity of the request to each row's label and notes, plus the share of
+the label's words the request uses), roles by how the paper names them. Every statement cites the table-row
+passages it reads, whose text carries "Role: cell" for each role, so each filled-in value can be checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.text import content_words, stem
+from ..core.types import Passage, PassageKind
+from ..fit import SkillMatrix, SkillRow
+from ..fit.matrix import lower_first
+from ..grounding import encode_cached
+from ..llm import prompts
+from .results import Statement, ToolResult
+
+_KEY_ENTRY = re.compile(r"(✓✓|○/✓|✓|○)\s*=\s*([^;.]+)")
+
+
+@dataclass(frozen=True)
+class TableView:
+    """Table 1 as the tool reads it: the parsed matrix, the row passages, the caption with the key."""
+
+    matrix: SkillMatrix
+    row_passages: dict[str, Passage]  # skill id -> its table-row passage
+    caption: Passage | None
+
+    @classmethod
+    def build(cls, matrix: SkillMatrix, passages: Sequence[Passage]) -> TableView:
+        rows = [p for p in passages if p.doc == "paper" and p.kind == PassageKind.TABLE_ROW]
+        by_start = {p.start: p for p in rows}
+        row_passages = {row.id: by_start[row.start] for row in matrix.rows if row.start in by_start}
+        caption = next(
+            (p for p in passages if p.doc == "paper" and p.kind == PassageKind.CAPTION and "Table 1" in p.text), None
+        )
+        return cls(matrix, row_passages, caption)
+
+    def key(self) -> dict[str, str]:
+        """Symbol -> its meaning in the caption ("✓✓" -> "core focus of role")."""
+        return {s: m.strip() for s, m in _KEY_ENTRY.findall(self.caption.text)} if self.caption else {}
+
+    def descriptor(self, row: SkillRow) -> str:
+        notes = ", ".join(dict.fromkeys(c.note for c in row.cells.values() if c.note))
+        return f"{row.label}: {notes}"
+
+
+def match_rows(view: TableView, request: str, embedder, min_score: float) -> list[tuple[SkillRow, float]]:
+    """Rows the request is about, best first: cosine to the row's label and notes plus the share of the
+    label's content words (stemmed) the request uses."""
+    rows = [r for r in view.matrix.rows if r.id in view.row_passages]
+    if not rows or not request.strip():
+        return []
+    vectors = encode_cached(embedder, [request] + [view.descriptor(r) for r in rows])
+    sims = vectors[1:] @ vectors[0]
+    asked = {stem(w) for w in content_words(request)}
+    scored = []
+    for row, sim in zip(rows, sims):
+        label_words = {stem(w) for w in content_words(row.label)}
+        overlap = len(asked & label_words) / len(label_words) if label_words else 0.0
+        scored.append((row, float(sim) + 0.5 * overlap))
+    scored.sort(key=lambda t: -t[1])
+    best = scored[0][1]
+    return [(row, s) for row, s in scored if s >= min_score and s >= best - 0.08][:2]
+
+
+def _cell_value(role: str, row: SkillRow) -> str:
+    return f"{role}: {row.cells[role].text}"
+
+
+def _cell_phrase(role: str, row: SkillRow) -> str:
+    return f"{role} {row.cells[role].text}"
+
+
+def _and(items: Sequence[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def row_statements(view: TableView, row: SkillRow, roles: Sequence[str], score: float) -> list[Statement]:
+    passage = view.row_passages[row.id]
+    label = lower_first(row.label)
+    if roles:
+        return [
+            Statement(
+                prompts.TABLE_CELL.format(role=role, cell=row.cells[role].text, label=label),
+                (passage.id,),
+                (_cell_value(role, row), row.label),
+                score=score,
+            )
+            for role in roles
+        ]
+    levels = {role: cell.level for role, cell in row.cells.items()}
+    top = max(levels.values())
+    leaders = [role for role in view.matrix.roles if levels[role] == top]
+    others = [role for role in view.matrix.roles if role not in leaders]
+    template = prompts.TABLE_TOP_ONE if len(leaders) == 1 else prompts.TABLE_TOP_MANY
+    out = [
+        Statement(
+            template.format(label=label, roles=_and(leaders), cells="; ".join(_cell_phrase(r, row) for r in leaders)),
+            (passage.id,),
+            (row.label, *(_cell_value(r, row) for r in leaders)),
+            score=score,
+        )
+    ]
+    if others:
+        out.append(
+            Statement(
+                prompts.TABLE_OTHERS.format(cells="; ".join(_cell_phrase(r, row) for r in others)),
+                (passage.id,),
+                tuple(_cell_value(r, row) for r in others),
+                score=score - 0.01,
+            )
+        )
+    return out
+
+
+def column_statements(view: TableView, role: str) -> list[Statement]:
+    """What Table 1 marks as a role's core focus, and what it marks it least involved in."""
+    rows = [r for r in view.matrix.rows if r.id in view.row_passages]
+    out = []
+    for symbol in ("✓✓", "○"):
+        chosen = [r for r in rows if r.cells[role].symbol == symbol]
+        if not chosen:
+            continue
+        meaning = view.key().get(symbol, "")
+        out.append(
+            Statement(
+                prompts.TABLE_COLUMN.format(
+                    role=role,
+                    symbol=symbol,
+                    meaning=f" ({meaning})" if meaning else "",
+                    labels=_and([lower_first(r.label) for r in chosen]),
+                ),
+                tuple(view.row_passages[r.id].id for r in chosen)
+                + ((view.caption.id,) if meaning and view.caption else ()),
+                tuple(_cell_value(role, r) for r in chosen) + ((f"{symbol} = {meaning}",) if meaning else ()),
+                score=1.0 if symbol == "✓✓" else 0.9,
+            )
+        )
+    return out
+
+
+def compare_statements(view: TableView, a: str, b: str, limit: int = 3) -> list[Statement]:
+    """The rows where Table 1 marks two roles furthest apart, then the rows where it marks them alike."""
+    rows = [r for r in view.matrix.rows if r.id in view.row_passages]
+    gaps = sorted(rows, key=lambda r: -abs(r.cells[a].level - r.cells[b].level))
+    out = []
+    for row in gaps[:limit]:
+        if row.cells[a].level == row.cells[b].level:
+            break
+        out.append(
+            Statement(
+                prompts.TABLE_COMPARE.format(
+                    label=lower_first(row.label), role_a=a, cell_a=row.cells[a].text, role_b=b, cell_b=row.cells[b].text
+                ),
+                (view.row_passages[row.id].id,),
+                (row.label, _cell_value(a, row), _cell_value(b, row)),
+                score=1.0 - 0.01 * len(out),
+            )
+        )
+    alike = [r for r in rows if r.cells[a].symbol == r.cells[b].symbol == "✓✓"]
+    if alike:
+        out.append(
+            Statement(
+                prompts.TABLE_ALIKE.format(role_a=a, role_b=b, labels=_and([lower_first(r.label) for r in alike])),
+                tuple(view.row_passages[r.id].id for r in alike),
+                tuple(v for r in alike for v in (_cell_value(a, r), _cell_value(b, r))),
+                score=0.9,
+            )
+        )
+    return out
+
+
+def lookup_table(view: TableView, request: str, roles: Sequence[str], embedder, min_score: float) -> ToolResult:
+    """The tool: rows the request names (for the roles it names, or who ranks highest), else a role's
+    column or two roles compared, else the table's key."""
+    matched = match_rows(view, request, embedder, min_score)
+    roles = [r for r in roles if r in view.matrix.roles]
+    statements: list[Statement] = []
+    if matched:
+        for row, score in matched:
+            statements += row_statements(view, row, roles, score)
+        what = "rows " + "; ".join(r.label for r, _ in matched)
+    elif len(roles) >= 2:
+        statements = compare_statements(view, roles[0], roles[1])
+        what = f"{roles[0]} vs {roles[1]}"
+    elif roles:
+        statements = column_statements(view, roles[0])
+        what = f"column {roles[0]}"
+    else:
+        what = "the key"
+    if view.caption is not None and (not statements or any("✓✓" in s.text for s in statements)):
+        meaning = view.key().get("✓✓")
+        if meaning:
+            statements.append(
+                Statement(
+                    prompts.TABLE_KEY.format(symbol="✓✓", meaning=meaning),
+                    (view.caption.id,),
+                    (f"✓✓ = {meaning}",),
+                    score=0.5,
+                )
+            )
+    passages = {pid: None for s in statements for pid in s.passage_ids}
+    by_id = {p.id: p for p in [*view.row_passages.values(), *([view.caption] if view.caption else [])]}
+    strength = max((s for _, s in matched), default=0.6 if roles else 0.3)
+    return ToolResult(
+        tool="table1",
+        arguments={"request": request, "roles": list(roles)},
+        statements=tuple(statements),
+        passages=tuple(by_id[pid] for pid in passages if pid in by_id),
+        summary=f"Table 1: {what}",
+        strength=float(np.clip(strength, 0.0, 1.0)),
+        section="6",
+    )

@@ -1,0 +1,235 @@
+"""The agent: its tools against the real index, the learned planner and answerability, the composer, the
+conversation state, and the plan shown by `advisor ask --trace` / `--json` / conversation batches."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from advisor.agent import ConversationState, Statement, ToolResult, describe_steps, state_from_history, statement_holds
+from advisor.agent.composer import compose_tool_answer
+from advisor.agent.planner import load_examples
+from advisor.core.jsonl import load_jsonl
+from advisor.core.types import Mode, Origin, Passage, PassageKind, Step
+
+from .conftest import ROOT
+
+
+def _passage(pid: str, text: str, **kw) -> Passage:
+    defaults = dict(
+        doc="paper",
+        title="The AI Roles Continuum",
+        section="6",
+        section_title="Demand",
+        kind=PassageKind.TABLE_ROW,
+        cites=(),
+        url="",
+        file="paper.md",
+        start=0,
+        end=len(text),
+    )
+    return Passage(id=pid, text=text, **{**defaults, **kw})
+
+
+# -- pure: the composer keeps a statement only when its filled-in values are in the cited passages
+ROW = _passage("paper:6:t1", "| Publication & research community | ✓✓ (primary output) | ✓ (sometimes co-author) |")
+
+
+@pytest.mark.parametrize(
+    ("statement", "holds"),
+    [
+        (Statement("In Table 1, RS is marked ✓✓", ("paper:6:t1",), ("✓✓ (primary output)",)), True),
+        (Statement("In Table 1, RS is marked ✓", ("paper:6:t1",), ("✓ (sometimes co-author)",)), True),
+        (Statement("invented", ("paper:6:t1",), ("○ (rare)",)), False),  # a value the row does not hold
+        (Statement("cites a ghost", ("paper:9:zz",), ("✓✓",)), False),  # a passage that does not exist
+        (Statement("“Publication & research community”", ("paper:6:t1",), (), quote=True), True),
+        (Statement("“Publication matters most”", ("paper:6:t1",), (), quote=True), False),
+    ],
+)
+def test_statement_holds_only_with_its_values_in_the_cited_passages(statement, holds):
+    assert statement_holds(statement, {ROW.id: ROW}) is holds
+
+
+def test_the_composer_drops_what_does_not_hold_and_numbers_citations_from_one():
+    result = ToolResult(
+        "table1",
+        {},
+        statements=(
+            Statement("Kept", ("paper:6:t1",), ("✓✓ (primary output)",), score=1.0),
+            Statement("Dropped", ("paper:6:t1",), ("✓✓ (never)",), score=0.9),
+        ),
+        notes=("a remark without a citation",),
+    )
+    claims, evidence, dropped = compose_tool_answer(result, {ROW.id: ROW}, limit=5)
+    assert [c.text for c in claims] == ["Kept", "a remark without a citation"]
+    assert claims[0].citations == (1,) and claims[0].origin == Origin.TOOL
+    assert claims[1].citations == () and claims[1].origin == Origin.NOTE
+    assert [e.passage.id for e in evidence] == [ROW.id] and dropped == 1
+
+
+def test_describe_steps_is_one_line_of_what_the_tools_did():
+    steps = [Step("planner", {}, "table 0.9", 1.0), Step("table1", {}, "Table 1: rows Publication", 2.0)]
+    assert describe_steps(steps) == "Table 1: rows Publication"
+
+
+def test_the_state_keeps_the_references_a_turn_was_about():
+    history = [
+        {"role": "user", "content": "What is reference 4?"},
+        {"role": "assistant", "content": "Reference 4 is …", "metadata": {"intent": "reference", "refs": [4]}},
+    ]
+    state = state_from_history(history, {}, range(1, 33))
+    assert state.last.intent == "reference" and state.recent("references") == (4,)
+    assert ConversationState().last is None
+
+
+def test_the_training_set_covers_every_intent_and_the_held_out_set_is_apart():
+    examples = load_examples()
+    assert {e.intent for e in examples} == {
+        "search",
+        "table",
+        "reference",
+        "claim_check",
+        "fit",
+        "archetypes",
+        "section",
+        "off_topic",
+    }
+
+    def key(question, previous):
+        return question.strip().lower(), (previous or "").strip().lower()
+
+    held_out = {key(r["q"], r.get("prev")) for r in load_jsonl(ROOT / "benchmarks" / "sealed" / "intents.jsonl")}
+    assert not held_out & {key(e.question, e.previous) for e in examples}
+
+
+# -- the real index and models
+@pytest.fixture(scope="module")
+def chat_engine(settings):
+    from advisor.chat import get_engine
+
+    return get_engine("none", settings, wait_for_audit=True)
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("According to Table 1, which role has publication as its primary output?", "table"),
+        ("What is the title of reference 11?", "reference"),
+        ("Does the source the paper cites for Anthropic support what it says?", "claim_check"),
+        ("What does the conclusion of the paper say?", "section"),
+        ("What kinds of organisations does Section 6 describe?", "archetypes"),
+        ("Which role fits me? I love writing papers and proving theorems.", "fit"),
+        ("What is the capital of France?", "off_topic"),
+        ("Why are research and engineering roles converging?", "search"),
+    ],
+)
+def test_the_learned_planner_reads_the_intent(chat_engine, question, intent):
+    probabilities = chat_engine.policy.intent_model().probabilities(question)
+    assert max(probabilities, key=probabilities.get) == intent
+
+
+def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
+    model = chat_engine.policy.intent_model()
+    alone = model.probabilities("Does it support the paper's claim?")
+    after = model.probabilities("Does it support the paper's claim?", "What is reference 4?")
+    assert max(after, key=after.get) == "claim_check"
+    assert after["claim_check"] >= alone["claim_check"] - 0.05
+
+
+@pytest.mark.parametrize(
+    ("question", "facts", "tool"),
+    [
+        ("According to Table 1, which role has publication as its primary output?", ["Research Scientist"], "table1"),
+        ("What is the title of reference 11?", ["Research Engineering FAQs"], "references"),
+        ("Which reference is the Chinchilla paper?", ["Training Compute-Optimal"], "references"),
+        ("What does Figure 1 show?", ["spectrum"], "paper_section"),
+        ("What research are foundation-model platforms oriented toward?", ["efficiency"], "archetypes"),
+    ],
+)
+def test_each_tool_answers_with_cited_sentences(chat_engine, question, facts, tool):
+    answer = chat_engine.ask(question)
+    assert answer.mode != Mode.NOT_COVERED
+    assert tool in [s.tool for s in answer.steps]
+    assert all(f.lower() in answer.answer.lower() for f in facts), answer.answer
+    returned = {pid for s in answer.steps for pid in s.passages}
+    assert answer.citations and all(c.evidence.passage.id in returned for c in answer.citations)
+    assert all(c.citations for c in answer.claims if c.origin != Origin.NOTE)
+
+
+def test_a_framing_word_absent_from_the_corpus_is_no_reason_to_refuse(chat_engine):
+    answer = chat_engine.ask("Compare the research scientist and applied scientist roles in two sentences.")
+    assert answer.mode != Mode.NOT_COVERED
+
+
+@pytest.mark.parametrize("question", ["What is the capital of France?", "Who won the football world cup in 2018?"])
+def test_off_topic_questions_are_refused_without_a_citation(chat_engine, question):
+    answer = chat_engine.ask(question)
+    assert answer.mode == Mode.NOT_COVERED and not answer.citations
+
+
+def test_the_claim_check_gives_the_audit_verdict_and_says_when_we_hold_no_text(chat_engine):
+    answer = chat_engine.ask("Does reference 3 support what the paper says about DeepMind's research engineers?")
+    assert "claim_check" in [s.tool for s in answer.steps]
+    assert "no-source-text" in answer.answer
+
+
+def test_a_follow_up_resolves_through_the_conversation_state(chat_engine):
+    first, second = list(chat_engine.converse(["Who wrote reference 12?", "what year was it published?"]))
+    assert "Huyen" in first.answer
+    assert "Reference 12" in second.answer and ("2021" in second.answer or "2022" in second.answer)
+
+
+def _advisor(settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {
+        "ADVISOR_INDEX_DIR": str(settings.index_dir),
+        "ADVISOR_EMBED_ENCODER_DIR": str(settings.embedding.encoder_dir),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "advisor", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=300,
+        cwd=ROOT,
+    )
+
+
+def test_ask_trace_prints_the_plan_and_json_carries_the_steps(settings):
+    run = _advisor(settings, "ask", "What is the title of reference 11?", "--llm", "none", "--json", "--trace")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert [s["tool"] for s in data["steps"]][:3] == ["planner", "search_passages", "references"]
+    assert data["policy"] == "offline" and data["intent"] == "reference"
+    assert "references(" in run.stderr and " ms" in run.stderr
+
+
+def test_a_batch_of_conversations_prints_one_object_per_turn_in_order(settings, tmp_path):
+    batch = tmp_path / "turns.jsonl"
+    batch.write_text(
+        json.dumps({"id": "c1", "turns": [{"q": "Who wrote reference 12?"}, {"q": "what year was it published?"}]})
+        + "\n"
+        + json.dumps({"id": "q2", "q": "What is the title of reference 11?"})
+        + "\n",
+        encoding="utf-8",
+    )
+    run = _advisor(settings, "ask", "--batch", str(batch), "--json", "--llm", "none")
+    assert run.returncode == 0, run.stderr
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [(r["id"], r.get("turn")) for r in rows] == [("c1", 0), ("c1", 1), ("q2", None)]
+    assert all("steps" in r and "answer" in r for r in rows)
+
+
+def test_the_terminal_chat_keeps_the_conversation(settings):
+    run = _advisor(
+        settings, "chat", "--llm", "none", stdin="Who wrote reference 12?\nwhat year was it published?\n/quit\n"
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("Huyen") >= 2 and "Reference 12" in run.stdout
