@@ -218,10 +218,13 @@ def test_quotation_with_different_wording_is_partial(result):
     assert "“good” → “solid”" in v.reason
 
 
-def test_quotation_missing_from_the_source_is_not_supported(result):
+def test_quotation_missing_from_a_partial_copy_is_unverifiable(result):
+    # We hold three short excerpts of the job description: a quotation that is not in them may be in the
+    # rest of the page, so it is neither confirmed nor refuted, and the verdict says what we looked for.
     v = verdict_for(result, "high-performance implementations", 2)
-    assert v.verdict == "not-supported"
-    assert "is not in the text we hold" in v.reason
+    assert v.verdict == "unverifiable"
+    assert "is not in the text we hold" in v.reason and "our copy lacks" in v.reason
+    assert v.looked_for == ("high-performance implementations of deep learning algorithms",)
 
 
 def test_source_without_text_gets_no_source_text(result):
@@ -297,7 +300,8 @@ def test_answers_carry_the_verdicts_of_the_paper_passages_they_cite(settings, re
     for citation in citing:
         assert citation.audit, f"{citation.evidence.passage.id} carries no verdicts"
         assert {v["ref"] for v in citation.audit} <= set(citation.evidence.passage.cites)
-        assert all(v["verdict"] in ("supported", "partial", "not-supported", "no-source-text") for v in citation.audit)
+        assert all(v["verdict"] in set(Verdict) for v in citation.audit)
+        assert all({"term_support", "claim_support", "finding"} <= set(v) for v in citation.audit)
     assert "audit" in answer.to_dict()["citations"][answer.citations.index(citing[0])]
     # A source passage has no citations of its own to audit.
     assert all(not c.audit for c in answer.citations if c.evidence.passage.doc != "paper")
@@ -327,9 +331,20 @@ def test_report_lists_problem_pairs_with_evidence_and_diff(result, settings):
     counts = result.counts()
     assert f"| not-supported | {counts['not-supported']} |" in report
     assert "{to play → [plays]}" in report  # the quote diff of [2]
+    assert "[cut after: “of the future.”]" in report  # and what the quotation leaves off at its end
     assert "Mandlkar" in report
-    section = report.split("## Not supported")[1].split("## Partially supported")[0]
-    assert "high-performance implementations" in section and "`ref-2:" in section
+    # The ranked findings come first, the most serious at the top; every problem pair is among them.
+    assert report.index("## Findings, most serious first") < report.index("## Summary")
+    findings = report.split("## Findings, most serious first")[1].split("## Summary")[0]
+    assert "high-performance implementations" in findings and "*The source:*" in findings
+    ranked = result.findings()
+    assert [f.severity for f in ranked] == sorted((f.severity for f in ranked), reverse=True)
+    listed = {i for f in ranked for i in f.ids}
+    assert {v.id for v in result.verdicts if v.verdict != "supported"} <= listed
+    # The table of every pair wraps its cells instead of cutting them.
+    table = report.split("## Every pair")[1].split("## Quotations attributed")[0]
+    for v in result.verdicts:
+        assert v.claim.replace("|", "\\|") in table
 
 
 def test_audit_is_deterministic(settings, embedder, result):
@@ -349,3 +364,173 @@ def test_empty_or_missing_source_file_gives_no_source_text(settings, embedder, c
     assert by_ref[1] and all(v.verdict == "no-source-text" and "is empty" in v.reason for v in by_ref[1])
     assert by_ref[2] and all(v.verdict == "no-source-text" and "is missing" in v.reason for v in by_ref[2])
     assert any(v.verdict == "supported" for v in by_ref[4])  # the other sources are still audited
+
+
+# ------------------------------------------------------------------ claim-level audit (issue 13)
+
+
+def test_a_term_is_judged_on_meaning_not_on_each_word(result):
+    # Chinchilla's abstract never says "laws", but it is a scaling study: the corpus's source nearest
+    # to the term after Kaplan et al. The agent-evaluation benchmarks are about evaluation, not simulators.
+    v = verdict_for(result, "landmark projects", 18)
+    assert v.term_support.verdict == "supported" and "laws" in v.term_support.reason
+    assert v.term_support.rank <= 3
+    for ref in (29, 30, 31):
+        w = verdict_for(result, "simulators for evaluation", ref)
+        assert w.term_support.verdict in ("partial", "not-supported")
+        assert "simulators" in w.term_support.missing
+
+
+def test_a_citation_used_for_a_claim_its_source_does_not_discuss_is_a_finding(result):
+    # "This was essential in landmark projects like OpenAI's GPT-3 and GPT-4, where novel techniques
+    # (e.g. scaling laws [17, 18] ...)": Kaplan et al. introduce scaling laws but never mention GPT-4.
+    v = verdict_for(result, "landmark projects", 17)
+    assert v.term_support.verdict == "supported"
+    assert v.claim_support.verdict == "not-supported"
+    assert {"GPT-3", "GPT-4"} <= set(v.claim_support.missing)
+    assert v.verdict == "partial" and "does not discuss" in v.reason
+    instruct = verdict_for(result, "landmark projects", 20)  # InstructGPT names GPT-3 and OpenAI, not GPT-4
+    assert instruct.claim_support.missing == ("GPT-4",)
+    kinds = {f.kind for f in result.findings() if v.id in f.ids}
+    assert kinds == {"claim-use"}
+    # A term used only as an example of what the sentence says stays supported.
+    assert verdict_for(result, "oriented to efficiency", 16).verdict == "supported"
+
+
+def test_the_part_of_a_source_our_copy_lacks_is_unverifiable_not_unsupported(result):
+    # Our copy of [6] holds only the article's opening section.
+    v = verdict_for(result, "According to Amazon’s AI leadership", 6)
+    assert v.verdict == "unverifiable"
+    assert v.looked_for and v.looked_for[0].startswith("research and applied scientists are expected")
+
+
+def test_quotation_cuts_qualifiers_and_the_sources_voice(result):
+    # [2]: "We expect engineering to play a key role in most major advances in AI of the future."
+    v = verdict_for(result, "engineering [plays] a key role", 2)
+    q = v.quotes[0]
+    assert (q.cut_before, q.cut_after) == ("We expect", "of the future.")
+    assert q.qualifiers == ("of the future",)
+    assert "expectation" in q.voice
+    # [12]: "For some teams, there's no difference ... Research scientists should, first and foremost, be engineers."
+    v = verdict_for(result, "first and foremost", 12)
+    assert v.quotes[0].qualifiers == ("For some teams",)
+    assert v.verdict == "partial" and "For some teams" in v.reason
+    # [4]: "… depends a little more on the team you end up on."
+    v = verdict_for(result, "Meta hires research scientists", 4)
+    assert v.quotes[0].cut_after == "you end up on."
+    # The paper keeps the expectation ("expecting the scientist to …") and attributes the view ("noted"):
+    # nothing to flag.
+    v = verdict_for(result, "primarily write software", 4)
+    assert all(not q.voice and not q.qualifiers for q in v.quotes)
+    assert v.verdict == "supported"
+
+
+def test_disagreement_checks_polarity_numbers_and_quantifiers():
+    from advisor.audit.polarity import disagreement
+
+    assert "negates" in disagreement(
+        "Research engineer roles do not require a PhD.", "Research engineer roles require a PhD."
+    )
+    assert disagreement("It is not uncommon to see engineers on papers.", "Engineers are often on papers.") == ""
+    assert "numbers differ" in disagreement("The loop has six interviews.", "The loop has seven interviews.")
+    assert "all" in disagreement("All teams share one title.", "Some teams share one title.")
+    assert disagreement("Teams share one title.", "Teams share one title.") == ""
+
+
+def test_consistency_finds_an_uncited_sentence_the_corpus_contradicts(settings, embedder):
+    from advisor.audit.citing import CitingSentence
+    from advisor.audit.claims import CALIBRATION
+    from advisor.audit.consistency import consistency_findings
+    from advisor.audit.meaning import SpanIndex
+
+    refs = load_references(CORPUS)
+    sources = {n: load_source_text(CORPUS, ref, settings.window_words) for n, ref in refs.items()}
+    index = SpanIndex(sources, embedder)
+    # [1]: "Neither a PhD nor prior ML experience is required; roughly half of the technical staff hold a PhD …"
+    wrong = "Anthropic requires a PhD and prior ML experience of everyone on its technical staff."
+    agrees = "Roughly half of Anthropic's technical staff hold a PhD, and a PhD is not required."
+    other = "Anthropic does not require a PhD or prior ML experience of anyone on its technical staff."
+    text = f"{wrong} {agrees} " + "x " * 300 + other
+    sentences = [
+        CitingSentence(wrong, 0, len(wrong), 1, "4", "Roles", ()),
+        CitingSentence(agrees, len(wrong) + 1, len(wrong) + 1 + len(agrees), 1, "4", "Roles", ()),
+        CitingSentence(other, text.index(other), len(text), 3, "5", "Teams", ()),
+    ]
+    found = consistency_findings(sentences, index, text, CALIBRATION)
+    against_source = [f for f in found if f.kind == "uncited-vs-source"]
+    assert [f.sentence for f in against_source] == [wrong]
+    assert against_source[0].other_ref == 1 and "negates" in against_source[0].why
+    within = [f for f in found if f.kind == "paper-vs-paper"]
+    assert within and within[0].sentence == wrong and within[0].other == other and within[0].other_line == 3
+
+
+def test_json_rows_keep_their_keys_and_gain_the_new_ones(result):
+    from advisor.cli import app
+
+    out = CliRunner().invoke(app, ["audit", "--ref", "17", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.stdout)
+    assert isinstance(rows, list) and rows
+    old = {"id", "claim", "section", "section_title", "ref", "verdict", "reason", "score", "evidence", "quotes"}
+    old |= {"citation_kind", "attributed", "missing", "similarity", "overlap", "start", "end", "line"}
+    old |= {"passage_ids", "reference", "source_file"}
+    for row in rows:
+        assert old <= set(row)
+        assert row["term_support"]["question"] == "term" and row["claim_support"]["question"] == "claim"
+        assert {"finding", "severity", "looked_for"} <= set(row)
+
+
+def test_eval_audit_reports_precision_recall_and_counts(result, tmp_path):
+    from advisor.cli import app
+    from advisor.evaluation.audit import evaluate_audit_labels, load_labels
+
+    labels = tmp_path / "labels.jsonl"
+    lines = [
+        ("a", "engineering [plays] a key role", 2, ["partial"]),
+        ("b", "engineers have been first authors", 1, ["supported"]),
+        ("c", "have engineers as authors, and often", 1, ["partial"]),
+        ("d", "regardless of their background", 1, ["contradicted"]),
+    ]
+    labels.write_text(
+        "".join(
+            json.dumps({"id": i, "sentence": s, "ref": r, "acceptable": a, "reason": ""}) + "\n" for i, s, r, a in lines
+        ),
+        encoding="utf-8",
+    )
+    ev = evaluate_audit_labels(load_labels(labels), result)
+    by_id = {r["id"]: r for r in ev["results"]}
+    assert by_id["a"]["predicted"] == "partial" and by_id["a"]["correct"]
+    assert by_id["b"]["predicted"] == "supported" and by_id["b"]["correct"]
+    assert by_id["c"]["predicted"] == "supported" and not by_id["c"]["correct"]  # a real problem missed
+    assert not by_id["d"]["matched"] and by_id["d"]["predicted"] == "supported"
+    assert (ev["true_positives"], ev["false_negatives"], ev["false_positives"]) == (1, 2, 0)
+    assert (ev["precision"], ev["recall"]) == (1.0, round(1 / 3, 4))
+    out = CliRunner().invoke(app, ["eval", "audit", "--set", str(labels), "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["recall"] == ev["recall"]
+    labels.write_text('{"sentence": "x", "ref": 1, "acceptable": ["fine"]}\n', encoding="utf-8")
+    out = CliRunner().invoke(app, ["eval", "audit", "--set", str(labels)])
+    assert out.exit_code == 2 and "unknown verdicts" in out.output
+
+
+def test_llm_judge_counts_only_with_a_confirmed_source_span(result, settings):
+    from advisor.audit.judge import JudgeError, judge_result
+
+    target = verdict_for(result, "conscious part of Anthropic", 1)
+    assert target.verdict == "partial"
+    real = "we think that boundary has dissolved with the advent of large models"
+
+    def answer(quote):
+        return lambda prompt: json.dumps({"verdict": "supported", "quote": quote, "reason": "it says so"})
+
+    judged = {v.id: v for v in judge_result(result, "openai:test", settings, ask=answer(real)).verdicts}
+    assert judged[target.id].verdict == "supported" and judged[target.id].judge["confirmed"]
+    assert judged[target.id].judge["passage_id"].startswith("ref-1:")
+    made_up = "the culture of fluidity is a conscious choice of the company"
+    judged = {v.id: v for v in judge_result(result, "openai:test", settings, ask=answer(made_up)).verdicts}
+    assert judged[target.id].verdict == "partial" and judged[target.id].judge["confirmed"] is False
+    # A supported pair far from every threshold is not borderline: the model is not asked about it.
+    clear = verdict_for(result, "Anthropic explicitly notes that engineers", 1)
+    assert judged[clear.id].judge is None
+    with pytest.raises(JudgeError):
+        judge_result(result, "local", settings)

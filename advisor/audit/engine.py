@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.cache import OnceCache
@@ -18,13 +18,17 @@ from ..grounding import encode_cached, passage_sentences
 from ..index import corpus_fingerprint
 from ..index.embeddings import get_embedder
 from .citing import attributed_claim, citation_pairs, claim_clauses, paper_sentences
+from .claims import CALIBRATION, Calibration
+from .consistency import ConsistencyFinding, consistency_findings
+from .findings import Finding, ranked_findings
+from .meaning import SpanIndex
 from .metadata import MetadataCheck, compare_metadata, parse_paper_references
 from .quotes import find_quotations
 from .sources import load_source_text
 from .uncited import UncitedQuotation, uncited_quotation
 from .verdicts import PairVerdict, audit_pair, verdict_counts
 
-AUDIT_VERSION = 2  # bump when the audit's logic changes, so cached results are recomputed
+AUDIT_VERSION = 3  # bump when the audit's logic changes, so cached results are recomputed
 
 
 class AuditError(ValueError):
@@ -37,9 +41,14 @@ class AuditResult:
     uncited: list[UncitedQuotation]
     metadata: list[MetadataCheck]
     fingerprint: str = ""
+    consistency: list[ConsistencyFinding] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return verdict_counts(self.verdicts)
+
+    def findings(self) -> list[Finding]:
+        """Every problem, most serious first (the top of the report)."""
+        return ranked_findings(self.verdicts, self.consistency)
 
     def to_dict(self) -> dict:
         # Written by hand: "uncited_quotes" and the counts are not field names.
@@ -47,6 +56,8 @@ class AuditResult:
             "verdicts": [v.to_dict() for v in self.verdicts],
             "uncited_quotes": [u.to_dict() for u in self.uncited],
             "metadata": [m.to_dict() for m in self.metadata],
+            "consistency": [c.to_dict() for c in self.consistency],
+            "findings": [f.to_dict() for f in self.findings()],
             "counts": self.counts(),
             "fingerprint": self.fingerprint,
         }
@@ -63,10 +74,14 @@ def warm_embeddings(texts: Iterable[str], embedder) -> None:
     encode_cached(embedder, sorted({t for t in texts if t}))
 
 
-def audit_corpus(settings: Settings | None = None, embedder=None) -> AuditResult:
-    """The full audit: every pair's verdict, the quotations without a citation, the metadata checks.
-    A corpus with a missing or empty source file is audited, not refused."""
+def audit_corpus(
+    settings: Settings | None = None, embedder=None, calibration: Calibration | None = None
+) -> AuditResult:
+    """The full audit: every pair's verdict (with its term and claim judgements), the quotations without a
+    citation, the metadata checks and the paper's consistency with the corpus and with itself. A corpus
+    with a missing or empty source file is audited, not refused."""
     settings = settings or get_settings()
+    calibration = calibration or CALIBRATION
     corpus_dir = Path(settings.corpus_dir)
     embedder = embedder if embedder is not None else get_embedder(settings)
     paper_text = read_text(corpus_dir / PAPER_FILE)
@@ -81,6 +96,7 @@ def audit_corpus(settings: Settings | None = None, embedder=None) -> AuditResult
         attributed = attributed_claim(pair)
         texts += [attributed, *claim_clauses(attributed)]
     warm_embeddings(texts, embedder)
+    index = SpanIndex(sources, embedder)
 
     verdicts: list[PairVerdict] = []
     quotations_of = {s.start: find_quotations(s) for s in sentences}
@@ -95,6 +111,8 @@ def audit_corpus(settings: Settings | None = None, embedder=None) -> AuditResult
                 paper_passage_ids(passages, sentence.start, sentence.end),
                 embedder,
                 settings,
+                index,
+                calibration,
             )
         )
     with_text = [s for s in sources.values() if s.has_text]
@@ -113,7 +131,8 @@ def audit_corpus(settings: Settings | None = None, embedder=None) -> AuditResult
         )
         for n in sorted(set(entries) - set(sources))
     ]
-    return AuditResult(verdicts, uncited, metadata, audit_fingerprint(settings))
+    consistency = consistency_findings(sentences, index, paper_text, calibration)
+    return AuditResult(verdicts, uncited, metadata, audit_fingerprint(settings), consistency)
 
 
 def paper_reference_numbers(settings: Settings) -> list[int]:
@@ -153,6 +172,7 @@ def audit_fingerprint(settings: Settings) -> str:
         "audit": settings.audit.model_dump(),
         "grounding": settings.grounding.model_dump(),
         "window_words": settings.window_words,
+        "calibration": CALIBRATION.to_dict(),
     }
     return _fingerprint(
         json.dumps(knobs, sort_keys=True, default=str),

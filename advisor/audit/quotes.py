@@ -74,9 +74,21 @@ class QuoteCheck:
     ops: tuple[DiffOp, ...] = ()
     paper_start: int | None = None
     reason: str = ""
+    cut_before: str = ""  # words of the source sentence before the quotation that the paper leaves out
+    cut_after: str = ""  # and after it
+    qualifiers: tuple[str, ...] = ()  # scope the cut drops: "For some teams", "of the future", "increasingly"
+    voice: str = ""  # the source says it as its own expectation or view, or quotes someone else
 
     def diff_text(self) -> str:
         return render_diff(self.ops)
+
+    def framed_diff(self) -> str:
+        """The diff with what the quotation cuts at both ends of its source sentence: [cut: …]."""
+        parts = [f"[cut before: “{self.cut_before}”]"] if self.cut_before else []
+        parts.append(render_diff(self.ops))
+        if self.cut_after:
+            parts.append(f"[cut after: “{self.cut_after}”]")
+        return " ".join(p for p in parts if p)
 
     def to_dict(self) -> dict:
         # Written by hand: the JSON carries the rendered diff and only the changes, not the raw ops.
@@ -93,6 +105,10 @@ class QuoteCheck:
             "diff": self.diff_text(),
             "changes": [op.to_dict() for op in self.ops if op.op != "equal"],
             "reason": self.reason,
+            "cut_before": self.cut_before,
+            "cut_after": self.cut_after,
+            "qualifiers": list(self.qualifiers),
+            "voice": self.voice,
         }
         if self.paper_start is not None:
             data["paper_start"] = self.paper_start

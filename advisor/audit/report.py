@@ -12,12 +12,13 @@ from string import Template
 from ..core.settings import Settings, get_settings
 from ..core.types import Verdict
 from ..corpus import Reference
+from .claims import CALIBRATION
+from .consistency import ConsistencyFinding
 from .diff import render_diff
+from .findings import Finding, ranked_findings
 from .metadata import MetadataCheck
 from .uncited import UncitedQuotation
 from .verdicts import QUOTE_DOMINATED, PairVerdict, excerpt, verdict_counts
-
-_KIND_LABEL = {"sentence": "the sentence", "clause": "the clause before the marker", "term": "the term"}
 
 
 @lru_cache(maxsize=1)
@@ -49,40 +50,96 @@ def audit_report_markdown(
     metadata: Sequence[MetadataCheck] = (),
     settings: Settings | None = None,
     refs: dict[int, Reference] | None = None,
+    consistency: Sequence[ConsistencyFinding] = (),
 ) -> str:
-    """The audit as a Markdown report: counts per verdict and per reference, every partial and
-    not-supported pair with its evidence and quotation diff, the pairs without source text, the
-    supported pairs, quotations without a citation and reference metadata mismatches. Deterministic:
-    no dates, so regenerating an unchanged audit gives an identical file."""
+    """The audit as a Markdown report: the ranked findings first (most serious first, each with the
+    paper's words, what the source says, why it matters and the verdict), the counts, every pair in one
+    table that wraps instead of cutting, the quotations with their diffs and cuts, the consistency
+    problems, the pairs without source text, quotations without a citation and reference metadata.
+    Deterministic: no dates, so regenerating an unchanged audit gives an identical file."""
     settings = settings or get_settings()
     counts = verdict_counts(verdicts)
     quoted = [(v, q) for v in verdicts for q in v.quotes]
     problems = [m for m in metadata if m.status != "ok"]
     no_text = [v for v in verdicts if v.verdict == Verdict.NO_SOURCE_TEXT]
-    supported = [v for v in verdicts if v.verdict == Verdict.SUPPORTED]
+    findings = ranked_findings(verdicts, consistency)
     text = _template().substitute(
+        finding_count=len(findings),
+        findings=_lines([_finding_item(f) for f in findings]) if findings else "None.\n",
         summary_rows=_lines([f"| {name} | {n} |" for name, n in counts.items()]),
         total=len(verdicts),
         sentences=len({v.start for v in verdicts}),
         quotations=len(quoted),
         quotations_checked=sum(1 for _, q in quoted if q.status != "no-source-text"),
         uncited_count=len(uncited),
+        consistency_count=len(consistency),
         mismatches=sum(1 for m in problems if m.status == "mismatch"),
         notes=sum(1 for m in problems if m.status == "note"),
         reference_rows=_lines(_reference_rows(verdicts, refs)),
-        problem_pairs=_problem_pairs(verdicts),
+        pair_rows=_lines([_pair_row(v) for v in verdicts]),
+        quote_rows=_lines([_quote_item(v, q) for v, q in quoted]) if quoted else "None.\n",
+        consistency_rows=_lines([_consistency_item(c) for c in consistency]) if consistency else "None found.\n",
         no_text_count=len(no_text),
         no_text_rows=_lines(_no_text_rows(no_text)),
-        supported_count=len(supported),
-        supported_rows=_lines([_supported_row(v) for v in supported]),
-        quote_rows=_lines(
-            [f"| [{q.ref}] | {v.line} | “{_cell(q.quote, 90)}” | {q.status} | {_cell(q.reason)} |" for v, q in quoted]
-        ),
         uncited_rows=_lines([_uncited_row(u) for u in uncited]) if uncited else "None.\n\n",
         metadata_rows=_metadata_rows(problems),
         **_method_values(settings),
     )
     return text.rstrip() + "\n"
+
+
+def _finding_item(f: Finding) -> str:
+    refs = ", ".join(f"[{r}]" for r in f.refs)
+    lines = [
+        f"{f.rank}. **{f.verdict}** — {refs + ' — ' if refs else ''}{f.kind.replace('-', ' ')}, "
+        f"line {f.line}: {f.why}.",
+        f"   - *The paper:* “{_cell(f.paper)}”",
+    ]
+    if f.source:
+        lines.append(f"   - *The source:* “{_cell(f.source)}”")
+    if f.detail and f.detail != f.why:
+        lines.append(f"   - *Detail:* {_cell(f.detail)}")
+    return "\n".join(lines)
+
+
+def _judgement_cell(j) -> str:
+    return str(j.verdict) if j is not None else "–"
+
+
+def _pair_row(v: PairVerdict) -> str:
+    cited_for = f"term “{_cell(v.attributed)}”" if v.citation_kind == "term" else v.citation_kind
+    if v.claim_support is not None and v.claim_support.evidence:
+        says = f"`{v.claim_support.passage_id}` “{_cell(v.claim_support.evidence)}”"
+    elif v.evidence:
+        says = f"`{v.evidence[0].passage_id}` “{_cell(v.evidence[0].sentence)}”"
+    else:
+        says = ""
+    return (
+        f"| [{v.ref}] | {v.section} | {v.line} | {cited_for} | **{v.verdict}** | {_judgement_cell(v.term_support)} | "
+        f"{_judgement_cell(v.claim_support)} | {_cell(v.claim)} | {says} | {_cell(v.reason)} |"
+    )
+
+
+def _quote_item(v: PairVerdict, q) -> str:
+    where = f" in `{q.passage_id}`" if q.passage_id else ""
+    lines = [f"- **[{q.ref}]** line {v.line}: “{_cell(q.quote)}” — **{q.status}**{where}: {_cell(q.reason)}"]
+    if q.ops or q.cut_before or q.cut_after:
+        lines.append(f"  - diff: `{q.framed_diff()}`")
+    elif q.source_text:
+        lines.append(f"  - closest source text: “{_cell(q.source_text)}”")
+    for qualifier in q.qualifiers:
+        lines.append(f"  - drops the source's qualifier “{_cell(qualifier)}”")
+    if q.voice:
+        lines.append(f"  - {_cell(q.voice)}")
+    return "\n".join(lines)
+
+
+def _consistency_item(c: ConsistencyFinding) -> str:
+    other = f"[{c.other_ref}] `{c.other_passage_id}`" if c.other_ref is not None else f"the paper, line {c.other_line}"
+    return (
+        f"- **{c.verdict}** ({c.kind.replace('-', ' ')}), line {c.line}: {_cell(c.why)}\n"
+        f"  - the paper: “{_cell(c.sentence)}”\n  - {other}: “{_cell(c.other)}”"
+    )
 
 
 def _reference_rows(verdicts: Sequence[PairVerdict], refs: dict[int, Reference] | None) -> list[str]:
@@ -91,50 +148,11 @@ def _reference_rows(verdicts: Sequence[PairVerdict], refs: dict[int, Reference] 
         mine = [v for v in verdicts if v.ref == ref]
         c = verdict_counts(mine)
         rows.append(
-            f"| [{ref}] | {_cell(_entry_label(verdicts, ref, refs), 70)} | {len(mine)} | "
+            f"| [{ref}] | {_cell(_entry_label(verdicts, ref, refs))} | {len(mine)} | "
             + " | ".join(str(n) if n else "·" for n in c.values())
             + " |"
         )
     return rows
-
-
-def _problem_pairs(verdicts: Sequence[PairVerdict]) -> str:
-    """The not-supported, then the partial pairs, each with its evidence and quotation diffs."""
-    out: list[str] = []
-    for verdict, heading in ((Verdict.NOT_SUPPORTED, "Not supported"), (Verdict.PARTIAL, "Partially supported")):
-        chosen = [v for v in verdicts if v.verdict == verdict]
-        out.append(f"## {heading} ({len(chosen)})\n")
-        if not chosen:
-            out.append("None.\n")
-        for v in chosen:
-            out.extend(_pair_section(v))
-    return _lines(out)
-
-
-def _pair_section(v: PairVerdict) -> list[str]:
-    lines = [f"### [{v.ref}] §{v.section} line {v.line} — {v.verdict}\n", f"> {v.claim}\n"]
-    cited_for = _KIND_LABEL[v.citation_kind]
-    if v.citation_kind != "sentence":
-        cited_for += f": “{v.attributed}”"
-    lines.append(f"- **Reason:** {v.reason}")
-    lines.append(f"- **Cited for:** {cited_for}")
-    lines.append(f"- **Reference:** {v.reference}")
-    if v.evidence:
-        lines.append(f"- **Evidence** (best passages of [{v.ref}], support score):")
-        for e in v.evidence:
-            lines.append(f"  - `{e.passage_id}` {e.score:.2f} — “{_cell(e.sentence, 220)}”")
-    for q in v.quotes:
-        where = f" in `{q.passage_id}`" if q.passage_id else ""
-        lines.append(
-            f"- **Quotation** “{_cell(q.quote, 120)}” — {q.status} ({q.ratio:.0%} of its words found{where}): "
-            f"{q.reason}"
-        )
-        if q.ops:
-            lines.append(f"  - diff: `{render_diff(q.ops)}`")
-        elif q.source_text:
-            lines.append(f"  - closest source text: “{_cell(q.source_text, 160)}”")
-    lines.append("")
-    return lines
 
 
 def _no_text_rows(no_text: Sequence[PairVerdict]) -> list[str]:
@@ -143,19 +161,9 @@ def _no_text_rows(no_text: Sequence[PairVerdict]) -> list[str]:
         mine = [v for v in no_text if v.ref == ref]
         rows.append(
             f"- **[{ref}]** {_cell(mine[0].reason)} — {len(mine)} pair{'s' if len(mine) > 1 else ''}: "
-            + "; ".join(f"§{v.section} line {v.line} “{_cell(v.claim, 80)}”" for v in mine)
+            + "; ".join(f"§{v.section} line {v.line} “{_cell(v.claim)}”" for v in mine)
         )
     return rows
-
-
-def _supported_row(v: PairVerdict) -> str:
-    best = v.evidence[0] if v.evidence else None
-    cited_for = "term “" + _cell(v.attributed) + "”" if v.citation_kind == "term" else v.citation_kind
-    return (
-        f"| [{v.ref}] | {v.section} | {v.line} | {cited_for} | {v.score:.2f} | {_cell(v.claim, 110)} | "
-        + (f"`{best.passage_id}` “{_cell(best.sentence, 80)}”" if best else "")
-        + " |"
-    )
 
 
 def _uncited_row(u: UncitedQuotation) -> str:
@@ -179,8 +187,8 @@ def _metadata_rows(problems: Sequence[MetadataCheck]) -> str:
     ]
     for m in sorted(problems, key=lambda m: (m.status != "mismatch", m.ref, m.field)):
         rows.append(
-            f"| [{m.ref}] | {m.field} | {m.status} | {_cell(m.paper, 50)} | {_cell(m.references_json, 50)} | "
-            f"{_cell(m.source, 50)} | {_cell(m.detail)} |"
+            f"| [{m.ref}] | {m.field} | {m.status} | {_cell(m.paper)} | {_cell(m.references_json)} | "
+            f"{_cell(m.source)} | {_cell(m.detail)} |"
         )
     return _lines(rows)
 
@@ -194,7 +202,8 @@ def _method_values(settings: Settings) -> dict[str, str]:
         "supported_threshold": f"{audit.supported_threshold:g}",
         "min_similarity": f"{audit.min_similarity:g}",
         "partial_threshold": f"{audit.partial_threshold:g}",
-        "term_similarity": f"{audit.term_similarity:g}",
+        "claim_supported_cosine": f"{CALIBRATION.claim_supported_cosine:g}",
+        "claim_partial_cosine": f"{CALIBRATION.claim_partial_cosine:g}",
         "quote_dominated": f"{QUOTE_DOMINATED:.0%}",
         "quote_min_words": str(audit.quote_min_words),
         "quote_found_ratio": f"{audit.quote_found_ratio:.0%}",

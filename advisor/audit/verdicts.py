@@ -11,7 +11,18 @@ from ..core.settings import Settings
 from ..core.text import shorten, strip_markdown
 from ..core.types import Passage, Record, Verdict, rounded
 from ..grounding import Support, passage_sentences, score_support
-from .citing import CitationPair, attributed_claim, claim_clauses, claim_text
+from .citing import CitationPair, attributed_claim, citation_pairs, claim_clauses, claim_text
+from .claims import (
+    CALIBRATION,
+    Calibration,
+    Judgement,
+    claim_for_term,
+    contradiction,
+    subject_judgement,
+    term_judgement,
+)
+from .meaning import SpanIndex
+from .quote_context import with_context
 from .quotes import Quotation, QuoteCheck, lookup_quote
 from .sources import SourceText, held_description
 from .terms import NO_COVERAGE, TermCoverage, term_coverage, term_score
@@ -58,6 +69,13 @@ class PairVerdict(Record):
     passage_ids: tuple[str, ...]  # the paper passages the sentence lies in
     reference: str  # the paper's reference entry
     source_file: str | None
+    # Added by the claim-level audit (issue 13); the keys above are unchanged.
+    term_support: Judgement | None = None  # is the cited term / the sentence's subject what the source is about?
+    claim_support: Judgement | None = None  # does the source support what the sentence says with it?
+    finding: str = ""  # the problem in one sentence, for the ranked findings ("" when supported)
+    severity: int = 0  # 0 none … 5 contradicted: how the findings list ranks it
+    looked_for: tuple[str, ...] = ()  # unverifiable: what we looked for in our copy
+    judge: dict | None = None  # the optional LLM judge's verdict, its quoted span and whether it was confirmed
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "verdict", Verdict(self.verdict))
@@ -74,6 +92,9 @@ class PairVerdict(Record):
             "claim": self.claim,
             "evidence": best,
             "quotes": [{"quote": q.quote, "status": q.status, "diff": q.diff_text()} for q in self.quotes],
+            "term_support": self.term_support.verdict.value if self.term_support else None,
+            "claim_support": self.claim_support.verdict.value if self.claim_support else None,
+            "finding": self.finding,
         }
 
 
@@ -123,14 +144,22 @@ class PairSignals:
     quotes: tuple[QuoteCheck, ...]
     coverage: TermCoverage | None  # for a cited term
     held: str = ""  # "excerpts" / "the abstract": what we hold of the source, for the reason
+    meaning: float = 0.0  # MiniLM cosine of the attributed text with its closest span of the source
+    clause_meaning: float = 0.0  # the same for its best clause
+    contradiction: str = ""  # why a span of the source about the same thing says otherwise
+    contradiction_span: str = ""
+    flags: tuple[str, ...] = ()  # quotation problems beyond wording: a dropped qualifier, the source's own voice
+    calibration: Calibration = CALIBRATION
 
 
 QUOTE_DOMINATED = 0.5  # a sentence at least this much quotation is judged by its quotation
 
 
 def decide_verdict(signals: PairSignals, settings: Settings) -> tuple[Verdict, str]:
-    """(verdict, one-line reason) for a pair whose source has text. Thresholds come from settings.audit."""
+    """(verdict, one-line reason) for a pair whose source has text. Thresholds come from settings.audit
+    (the combined support score) and signals.calibration (meaning: cosines against source spans)."""
     knobs = settings.audit
+    cal = signals.calibration
     sup = signals.support
     if signals.kind == "term" and signals.coverage is not None:
         return _term_verdict(signals, settings)
@@ -138,34 +167,58 @@ def decide_verdict(signals: PairSignals, settings: Settings) -> tuple[Verdict, s
     def strong(s: Support) -> bool:
         return s.score >= knobs.supported_threshold and s.similarity >= knobs.min_similarity
 
-    whole = strong(sup)
-    clause = signals.best_clause if signals.best_clause and strong(signals.best_clause[1]) else None
+    whole = strong(sup) or signals.meaning >= cal.claim_supported_cosine
+    clause = (
+        signals.best_clause
+        if signals.best_clause
+        and (strong(signals.best_clause[1]) or signals.clause_meaning >= cal.claim_supported_cosine)
+        else None
+    )
     not_found = [q for q in signals.quotes if q.status == "not-found"]
     found = [q for q in signals.quotes if q.status in ("verbatim", "minor-edits", "differs")]
     differs = [q for q in signals.quotes if q.status == "differs"]
     held = f" (we hold only {signals.held} of this source)" if signals.held else ""
+    if signals.contradiction:
+        return Verdict.CONTRADICTED, (
+            f"the source says otherwise: {signals.contradiction}: “{excerpt(signals.contradiction_span, 120)}”"
+        )
     if not_found:
         where = f"the quotation “{excerpt(not_found[0].quote, 60)}” is not in the text we hold{held}"
-        if whole or clause or found:
+        rest = whole or clause or found
+        if signals.held and (signals.quote_share >= QUOTE_DOMINATED or not whole):
+            return Verdict.UNVERIFIABLE, (
+                f"{where}: our copy lacks the part that would hold it, so it can be neither confirmed nor refuted "
+                f"(closest: “{excerpt(not_found[0].source_text or sup.sentence, 70)}”)"
+            )
+        if rest:
             return Verdict.PARTIAL, f"{where}; the rest is supported (score {max(sup.score, _score(clause)):.2f})"
         return Verdict.NOT_SUPPORTED, f"{where}, and the sentence's best match scores only {sup.score:.2f}"
     if found and signals.quote_share >= QUOTE_DOMINATED:
         # The sentence is mostly a quotation: whether the source says it is the quotation check.
-        if differs:
-            return Verdict.PARTIAL, (
-                f"the quotation is in the source but its wording differs ({_quote_summary(differs[0])})"
-            )
+        if differs or signals.flags:
+            problems = [f"its wording differs ({_quote_summary(differs[0])})"] if differs else []
+            return Verdict.PARTIAL, "the quotation is in the source but " + "; ".join(problems + list(signals.flags))
         if not signals.missing:
             return Verdict.SUPPORTED, f"the quotation is in the source ({found[0].status}), support {sup.score:.2f}"
-    if whole and not signals.missing and not differs:
+    if whole and not signals.missing and not differs and not signals.flags:
         lead = "quotation found verbatim; " if found else ""
-        return Verdict.SUPPORTED, f"{lead}support {sup.score:.2f}, best match: “{excerpt(sup.sentence)}”"
-    if whole or clause or found or sup.score >= knobs.partial_threshold:
+        return Verdict.SUPPORTED, (
+            f"{lead}support {sup.score:.2f} (cosine {max(signals.meaning, sup.similarity):.2f}), "
+            f"best match: “{excerpt(sup.sentence)}”"
+        )
+    if (
+        whole
+        or clause
+        or found
+        or sup.score >= knobs.partial_threshold
+        or max(signals.meaning, signals.clause_meaning) >= cal.claim_partial_cosine
+    ):
         problems = []
         if signals.missing:
             problems.append(f"{', '.join(signals.missing[:4])} not in the source")
         if differs:
             problems.append(f"the quotation's wording differs ({_quote_summary(differs[0])})")
+        problems += list(signals.flags)
         if not whole:
             if clause:
                 problems.append(f"only part is supported: “{excerpt(clause[0], 70)}” ({clause[1].score:.2f})")
@@ -253,6 +306,47 @@ def evidence_for(
     return tuple(item for *_, item in items[:n])
 
 
+def quote_flags(quotes: Sequence[QuoteCheck]) -> tuple[str, ...]:
+    """The problems of found quotations beyond their wording: a qualifier the cut drops, the source's own voice."""
+    flags = []
+    for q in quotes:
+        if q.status == "not-found":
+            continue
+        for qualifier in q.qualifiers:
+            flags.append(f"the quotation drops the source's qualifier “{qualifier}”")
+        if q.voice:
+            flags.append(q.voice)
+    return tuple(dict.fromkeys(flags))
+
+
+BODY = ("abstract", "excerpt", "fact")  # span kinds that can bear out a claim (not the title)
+
+SEVERITY = {
+    Verdict.CONTRADICTED: 5,
+    Verdict.NOT_SUPPORTED: 4,
+    Verdict.UNVERIFIABLE: 3,
+    Verdict.PARTIAL: 2,
+    Verdict.NO_SOURCE_TEXT: 1,
+    Verdict.SUPPORTED: 0,
+}
+
+
+def finding_of(verdict: Verdict, reason: str, claim_support: Judgement | None, flags: Sequence[str]) -> tuple[str, int]:
+    """(the finding in one sentence, severity) of a pair; ("", 0) when it is supported."""
+    severity = SEVERITY[verdict]
+    if verdict == Verdict.SUPPORTED:
+        return "", 0
+    if claim_support is not None and claim_support.missing and verdict == Verdict.PARTIAL:
+        severity = 3  # the citation is used for a claim its source does not discuss
+    elif verdict == Verdict.PARTIAL and flags:
+        severity = 3  # a qualifier dropped or an expectation reported as fact changes what the source says
+    return reason, severity
+
+
+def _sentence_terms(pair: CitationPair) -> list[str]:
+    return [p.attributed for p in citation_pairs(pair.sentence) if p.kind == "term"]
+
+
 def audit_pair(
     pair: CitationPair,
     source: SourceText,
@@ -261,9 +355,13 @@ def audit_pair(
     passage_ids: tuple[str, ...],
     embedder,
     settings: Settings,
+    index: SpanIndex | None = None,
+    calibration: Calibration | None = None,
 ) -> PairVerdict:
-    """The verdict for one (sentence, reference) pair, with its evidence and quotation checks."""
+    """The verdict for one (sentence, reference) pair, with its two judgements (term and claim), its
+    evidence and its quotation checks."""
     knobs = settings.audit
+    cal = calibration or CALIBRATION
     sentence = pair.sentence
     attributed = attributed_claim(pair)
     # the quotations this reference vouches for (a clause citation vouches for those before it)
@@ -304,29 +402,68 @@ def audit_pair(
             missing=(),
             similarity=0.0,
             overlap=0.0,
+            finding=f"unchecked: {source.missing_reason}",
+            severity=1,
+            looked_for=tuple(q.text for q in mine) or (attributed,),
         )
+    if index is None:
+        index = SpanIndex({pair.ref: source}, embedder)
+    by_id = {p.id: p for p in source.passages}
     quotes = tuple(
-        replace(lookup_quote(q.text, source.words, knobs.quote_found_ratio, pair.ref), paper_start=q.start)
+        with_context(
+            replace(lookup_quote(q.text, source.words, knobs.quote_found_ratio, pair.ref), paper_start=q.start),
+            by_id,
+            source.words.text if source.words else "",
+            sentence.text,
+            sentence.text[: max(0, q.start - sentence.start)],
+        )
         for q in mine
     )
     support = score_support(attributed, source.passages, embedder, settings)
+    held = held_description(source)
+    looked_for: tuple[str, ...] = ()
+    term_j = claim_j = None
     if pair.kind == "term":
         coverage = term_coverage(attributed, source)
-        signals = PairSignals("term", support, 0.0, None, coverage.missing, quotes, coverage, held_description(source))
+        signals = PairSignals("term", support, 0.0, None, coverage.missing, quotes, coverage, held)
+        term_j = term_judgement(attributed, coverage, index, pair.ref, cal)
+        claim_j = claim_for_term(claim_text(sentence.text), _sentence_terms(pair), term_j, source, index, pair.ref, cal)
+        verdict, reason = _combine_term(term_j, claim_j, attributed)
+        score = term_score(coverage.share, support.score)
+        missing = tuple(dict.fromkeys(coverage.missing + claim_j.missing))
     else:
         clauses = [(c, score_support(c, source.passages, embedder, settings)) for c in claim_clauses(attributed)]
         best_clause = max(clauses, key=lambda cs: cs[1].score) if clauses else None
         all_quotes = [q for q in quotations if pair.ref in q.refs or not q.refs]
         missing = details_missing(support, all_quotes, source.identity, attributed)
         share = sum(q.words for q in mine) / max(1, len(re.findall(r"\w+", attributed)))
+        # a specific claim is borne out by the source's text, not by its title
+        meaning, _ = index.best_in(attributed, pair.ref, BODY)
+        clause_meaning = max((index.best_in(c, pair.ref, BODY)[0] for c, _ in clauses), default=0.0)
+        why, span, _ = contradiction(claim_text(attributed), index, pair.ref, cal)
+        flags = quote_flags(quotes)
         signals = PairSignals(
-            pair.kind, support, min(1.0, share), best_clause, missing, quotes, None, held_description(source)
+            pair.kind,
+            support,
+            min(1.0, share),
+            best_clause,
+            missing,
+            quotes,
+            None,
+            held,
+            meaning,
+            clause_meaning,
+            why,
+            span,
+            flags,
+            cal,
         )
-    verdict, reason = decide_verdict(signals, settings)
-    score = support.score
-    if pair.kind == "term":
-        reason = f"cited for the term “{attributed}”: {reason}"
-        score = term_score(signals.coverage.share if signals.coverage else 0.0, support.score)
+        verdict, reason = decide_verdict(signals, settings)
+        score = support.score
+        term_j = subject_judgement(attributed, source, index, pair.ref, cal)
+        claim_j = _claim_judgement(verdict, reason, attributed, index, pair.ref, missing)
+        if verdict == Verdict.UNVERIFIABLE:
+            looked_for = tuple(q.quote for q in quotes if q.status == "not-found")
     evidence = evidence_for(
         attributed,
         source.passages,
@@ -336,6 +473,7 @@ def audit_pair(
         prefer=tuple(hit for _, hit in signals.coverage.matched) if signals.coverage else (),
         quoted_in=frozenset(q.passage_id for q in quotes if q.status != "not-found" and q.passage_id),
     )
+    finding, severity = finding_of(verdict, reason, claim_j, quote_flags(quotes))
     return PairVerdict(
         **base,
         verdict=verdict,
@@ -343,7 +481,44 @@ def audit_pair(
         score=score,
         evidence=evidence,
         quotes=quotes,
-        missing=signals.missing,
+        missing=missing,
         similarity=support.similarity,
         overlap=support.overlap,
+        term_support=term_j,
+        claim_support=claim_j,
+        finding=finding,
+        severity=severity,
+        looked_for=looked_for,
+    )
+
+
+def _combine_term(term: Judgement, claim: Judgement, attributed: str) -> tuple[Verdict, str]:
+    """One verdict from a cited term's two judgements: the term must be what the source is about, and
+    what the sentence uses it for must not be a claim the source does not discuss."""
+    lead = f"cited for the term “{attributed}”"
+    if term.verdict == Verdict.NOT_SUPPORTED:
+        return Verdict.NOT_SUPPORTED, f"{lead}: {term.reason}"
+    if claim.missing:
+        verdict = Verdict.PARTIAL if claim.verdict != Verdict.CONTRADICTED else claim.verdict
+        return verdict, f"{lead}: the term holds ({term.verdict}) but {claim.reason}"
+    return term.verdict, f"{lead}: {term.reason}"
+
+
+def _claim_judgement(
+    verdict: Verdict, reason: str, attributed: str, index: SpanIndex, ref: int, missing: tuple[str, ...]
+) -> Judgement:
+    """The claim question of a sentence or clause citation: the pair's own decision, with its evidence span."""
+    m = index.match(attributed, ref)
+    cosine, span = index.best_in(attributed, ref, BODY)
+    return Judgement(
+        "claim",
+        verdict,
+        reason,
+        attributed,
+        cosine,
+        m.best_margin,
+        m.rank,
+        span.text if span else "",
+        span.passage_id if span else None,
+        missing,
     )
