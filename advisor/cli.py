@@ -582,11 +582,16 @@ def audit_command(
                     "verdicts": [v.to_dict() for v in verdicts],
                     "uncited_quotes": [u.to_dict() for u in uncited],
                     "metadata": [m.to_dict() for m in metadata],
+                    "consistency": [c.to_dict() for c in result.consistency],
+                    "findings": [f.to_dict() for f in result.findings()],
                     "counts": verdict_counts(verdicts),
                 }
             )
         else:
-            _emit([v.to_dict() for v in verdicts])
+            # Findings not tied to one citing pair (an uncited sentence a source contradicts, two paper
+            # sentences that disagree) are rows too, with a "kind"; pair rows are kind "citation".
+            consistency = [c for c in result.consistency if ref in (None, c.other_ref) and section in (None, c.section)]
+            _emit([{"kind": "citation", **v.to_dict()} for v in verdicts] + [c.to_audit_row() for c in consistency])
         return
     if report is not None:
         return

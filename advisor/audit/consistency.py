@@ -41,6 +41,20 @@ class ConsistencyFinding(Record):
     other_start: int | None  # for paper-vs-paper: its span in paper.md
     other_line: int | None
     why: str
+
+    def to_audit_row(self) -> dict:
+        """The finding in the shape of an `advisor audit --json` row (claim, section, ref, verdict, evidence)."""
+        return {
+            "kind": self.kind,
+            "claim": self.sentence,
+            "section": self.section,
+            "ref": self.other_ref,
+            "verdict": str(self.verdict),
+            "evidence": {"sentence": self.other, "passage_id": self.other_passage_id, "line": self.other_line},
+            "score": None,
+            "reason": self.why,
+            "line": self.line,
+        }
     cosine: float = rounded(4)
 
     def __post_init__(self) -> None:
