@@ -17,6 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
+from advisor.chat import get_engine
 from advisor.core.settings import Settings, get_settings
 from advisor.core.text import scrub_text
 from advisor.retrieval import get_retriever
@@ -143,9 +144,11 @@ def launch(demo, settings: Settings, host: str, port: int, *, block: bool = True
 
 
 def warm_up(settings: Settings) -> None:
-    """Load the retriever, the index and the embedder."""
+    """Load the retriever, the index and the embedder, then fit the planner's intent and answerability models
+    (seconds; read back from beside the index when it was fitted before)."""
     try:
         get_retriever(settings, notify=log.info).search("research engineer", 1)
+        get_engine(None, settings).warm_up()
     except Exception:
         log.exception("warm-up failed; the first question will load the models")
 

@@ -63,7 +63,7 @@ class _StepClock:
         return result
 
 
-FEATURES_VERSION = 2  # bump when the tools or the answerability features change: the stored rows are refitted
+FEATURES_VERSION = 3  # bump when the tools or the answerability features change: the stored rows are refitted
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -136,10 +136,15 @@ class OfflinePolicy:
         standalone = condense_question(text, list(history), self.answers.backend()) if follow_up and history else text
         refs = list(entities.references)
         if not refs and state.last and intent in ("reference", "claim_check"):
+            # A question that names no reference of its own ("who wrote it?", "did the paper quote her
+            # accurately?") is about the one the conversation was about; an author it names wins.
             earlier = state.recent("references")
+            by_author = box.reference(text, [])
             if entities.ordinal is not None and earlier:
                 refs = [earlier[entities.ordinal]] if -len(earlier) <= entities.ordinal < len(earlier) else []
-            elif follow_up:
+            elif by_author.strength >= 0.9:
+                refs = list(by_author.refs[:1])
+            elif earlier:
                 refs = list(earlier[:1])
         roles = list(entities.roles) or (list(state.recent("roles")) if follow_up and intent == "table" else [])
         evidence = clock.run(
@@ -166,7 +171,7 @@ class OfflinePolicy:
                 "reference": lambda: box.reference(standalone, refs),
                 "claim_check": lambda: box.claim_check(standalone, refs),
                 "archetypes": lambda: self.archetypes_for(text, standalone, follow_up),
-                "section": lambda: box.section(standalone),
+                "section": lambda: self.section_for(text, standalone, follow_up),
             }[intent]
             arguments = {
                 "request": standalone,
@@ -185,6 +190,14 @@ class OfflinePolicy:
         return Observation(
             text, standalone, intents, replace(entities, references=tuple(refs)), evidence, tool, row, steps
         )
+
+    def section_for(self, text: str, standalone: str, follow_up: bool) -> ToolResult:
+        """A follow-up that names a part of its own ("and the limitations?") is read on its own words."""
+        if follow_up and text != standalone:
+            own = self.toolbox.section(text)
+            if own.found and own.strength >= self.settings.agent.part_name_similarity:
+                return own
+        return self.toolbox.section(standalone)
 
     def archetypes_for(self, text: str, standalone: str, follow_up: bool) -> ToolResult:
         """A follow-up that names an archetype of its own ("and foundation-model platforms?") is read on its own

@@ -88,12 +88,17 @@ def choose_part(
 
 
 def quote_sentences(
-    request: str, passages: Sequence[Passage], embedder, limit: int, idf: Mapping[str, float] | None = None
+    request: str,
+    passages: Sequence[Passage],
+    embedder,
+    limit: int,
+    idf: Mapping[str, float] | None = None,
+    reading_order_bonus: float = 0.0,
 ) -> list[Statement]:
     """The passages' sentences that best answer the request (qa.rank_sentences, the answer engine's own
     ranking), as quotes in reading order."""
     ranked = rank_sentences(
-        request, [Evidence(p, 0.0, ()) for p in passages], embedder, dict(idf or {}), order_bonus=0.0
+        request, [Evidence(p, 0.0, ()) for p in passages], embedder, dict(idf or {}), order_bonus=reading_order_bonus
     )
     chosen = sorted((r for r in ranked if len(r[2].split()) >= 5), key=lambda r: -r[3])[:limit]
     statements = []
@@ -111,7 +116,10 @@ def read_section(
     part, strength = choose_part(request, parts, embedder, idf)
     if part is None:
         return ToolResult("paper_section", {"request": request}, summary="no such part of the paper")
-    statements = quote_sentences(request, part.passages, embedder, limit, idf)
+    # A labelled paragraph inside a section ("Limitations" in the conclusion) is a part of its own; reading
+    # the section leaves it out. Earlier sentences of a part weigh a little more: they state its gist.
+    own = [p for p in part.passages if not any(o is not part and o.passages == (p,) for o in parts)] or part.passages
+    statements = quote_sentences(request, own, embedder, limit, idf, reading_order_bonus=0.05)
     if part.name.startswith(("Figure", "Table")):  # a caption is read whole
         statements = quote_sentences(part.name, part.passages, embedder, 3, idf)
     return ToolResult(

@@ -160,6 +160,9 @@ class AgentSettings(BaseSettings):
     reference_min_similarity: float = Field(0.3, description="A reference matches a topic at this cosine.")
     quote_sentences: int = Field(3, description="Sentences a section or archetype answer quotes.")
     tool_statements: int = Field(7, description="Most statements in an answer composed from a tool result.")
+    part_name_similarity: float = Field(
+        0.5, description="A follow-up names a part of the paper of its own at this cosine to the part's name."
+    )
     search_margin: float = Field(
         0.15,
         description="A section or archetype answer gives way to the passage search when the search's best "
