@@ -215,6 +215,8 @@ def test_streamed_answer_and_its_first_citation_open_the_passage(app, session, t
         page.fill("#message textarea", QUESTION)
         page.click("button#send")
         page.wait_for_selector("#chat .answer.pending .draft:has-text('Research engineer roles')", timeout=60_000)
+        # the verified evidence answer is already shown above the draft while the model writes
+        assert page.locator("#chat .answer.pending .preview .claim.quote").count() >= 1
         stream.resume()
         page.wait_for_selector("#chat .answer:not(.pending) a.cite", timeout=60_000)
     first_chip = session.last_answer().locator("a.cite").first

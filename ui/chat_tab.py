@@ -108,7 +108,9 @@ class ChatTab:
                     if turn.answer.fit is not None and not turn.answer.fit.needs_more:
                         turn.chart_png = self.lib.fit_chart_png(turn.answer.fit)
                     break
-                if kind == "status":
+                if kind == "preview":
+                    turn.preview, changed = event["answer"], True
+                elif kind == "status":
                     status, changed = event.get("text", status), True
                 elif kind == "token":
                     draft, changed = draft + event.get("text", ""), True
@@ -132,9 +134,10 @@ class ChatTab:
             fit_result = answer.fit.to_dict() if answer is not None and answer.fit is not None else None
             return fit_evidence_panel(self.lib, fit_result, key.number(1), compact=bool(answer and answer.claims))
         turn_index = key.number(0)
-        if turn_index >= len(session.turns) or session.turns[turn_index].answer is None:
+        turn = session.turns[turn_index] if turn_index < len(session.turns) else None
+        answer = (turn.answer or turn.preview) if turn is not None else None  # a chip of the preview works too
+        if answer is None:
             return render.empty_panel_html("That answer is no longer in this conversation.")
-        answer = session.turns[turn_index].answer
         if key.kind == "rel":
             i = key.number(1)
             if i >= len(answer.related):

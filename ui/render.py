@@ -166,15 +166,23 @@ def notices_html(notices: Iterable[str]) -> str:
     return f'<ul class="notices">{items}</ul>' if items else ""
 
 
-def pending_answer_html(status: str, draft: str = "", notices: Sequence[str] = ()) -> str:
-    """The assistant bubble while an answer streams: status line, then the unverified draft so far."""
+def pending_answer_html(
+    status: str, draft: str = "", notices: Sequence[str] = (), preview: Answer | None = None, turn: int = 0
+) -> str:
+    """The assistant bubble while an answer streams: the verified evidence answer when it is ready (quoted
+    sentences, checked already), the status line, then the unverified draft so far."""
+    preview_part = ""
+    if preview is not None and preview.claims:
+        citations = {c.n: c for c in preview.citations}
+        claims = "".join(claim_html(claim, i, turn, citations) for i, claim in enumerate(preview.claims))
+        preview_part = f'<div class="preview mode-evidence">{claims}</div>'
     draft_part = (
         f'<div class="draft" title="Draft: not yet checked against the sources">{text_html(draft)}</div>'
         if draft
         else ""
     )
     return (
-        f'<div class="answer pending"><div class="status">{text_html(status)}</div>{draft_part}'
+        f'<div class="answer pending">{preview_part}<div class="status">{text_html(status)}</div>{draft_part}'
         f"{notices_html(notices)}</div>"
     )
 
@@ -830,7 +838,7 @@ def chat_messages(turns: Sequence, pending: tuple[str, str] | None = None) -> li
         elif turn.error:
             content = error_answer_html(turn.error)
         elif i == last and pending is not None:
-            content = pending_answer_html(pending[0], pending[1], turn.notices)
+            content = pending_answer_html(pending[0], pending[1], turn.notices, turn.preview, i)
         else:
             content = error_answer_html("This answer was interrupted.")
         messages.append({"role": "assistant", "content": content})

@@ -16,6 +16,7 @@ class Turn:
     notices: tuple[str, ...] = ()  # about the question itself (e.g. it was cut), shown with the answer
     error: str | None = None  # the pipeline failed outright; shown instead of an answer
     chart_png: str | None = None  # base64 PNG of a role-fit chart answered in the chat
+    preview: Answer | None = None  # the verified evidence answer shown while a draft is still being written
 
 
 @dataclass

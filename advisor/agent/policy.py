@@ -20,9 +20,19 @@ import numpy as np
 from ..core.cache import OnceCache
 from ..core.jsonl import load_jsonl
 from ..core.stored import stored_arrays
-from ..core.types import Answer, Evidence, Mode, Step
+from ..core.text import normalize_ws, strip_citations
+from ..core.types import Answer, Claim, Evidence, Mode, Origin, Step
+from ..grounding import remember_vectors
 from ..llm import prompts
-from ..qa import AnswerEngine, assemble, condense_question, looks_like_follow_up, prepare_question, rank_sentences
+from ..qa import (
+    AnswerEngine,
+    assemble,
+    condense_question,
+    looks_like_follow_up,
+    prepare_question,
+    quote_text,
+    rank_sentences,
+)
 from ..qa.engine import Stopwatch
 from .answerability import AnswerabilityModel, features
 from .composer import compose_tool_answer
@@ -76,7 +86,11 @@ class OfflinePolicy:
         self.settings = answers.settings
         self.embedder = answers.embedder
         self.toolbox = Toolbox(
-            answers.retriever, self.settings, wait_for_audit=wait_for_audit, idf=lambda: answers.vocabulary().idf
+            answers.retriever,
+            self.settings,
+            answers.retrieve,
+            wait_for_audit=wait_for_audit,
+            idf=lambda: answers.vocabulary().idf,
         )
 
     # -- the learned parts
@@ -85,9 +99,23 @@ class OfflinePolicy:
         key = data_key(examples, self.settings.embedding.resolved_model_path().name) + str(
             self.settings.agent.intent_regularization
         )
-        return _INTENT_MODELS.get(
-            key, lambda: IntentModel(self.embedder, examples, self.settings.agent.intent_regularization)
-        )
+
+        def build() -> IntentModel:
+            # The training questions' vectors are kept beside the index: a new process fits in a second.
+            texts = sorted({t for e in examples for t in (e.question, e.previous) if t})
+            stored = stored_arrays(
+                self._generation_file("intent_vectors.npz"), key, lambda: {"vectors": self.embedder.encode(texts)}
+            )
+            remember_vectors(texts, stored["vectors"])
+            return IntentModel(self.embedder, examples, self.settings.agent.intent_regularization)
+
+        return _INTENT_MODELS.get(key, build)
+
+    def _generation_file(self, name: str):
+        """A file beside the index generation the tools read (None when there is no such folder)."""
+        index = self.answers.retriever.index
+        gen_dir = index.settings.index_dir / index.generation
+        return gen_dir / name if gen_dir.exists() else None
 
     def answerability_model(self) -> AnswerabilityModel:
         index = self.answers.retriever.index
@@ -103,8 +131,7 @@ class OfflinePolicy:
                 rows = [self.observe(q, ConversationState(), probs).row for q, _, probs in labelled]
                 return {"x": np.vstack(rows), "y": np.array([int(c) for _, c, _ in labelled])}
 
-            gen_dir = index.settings.index_dir / index.generation
-            stored = stored_arrays(gen_dir / "answerability.npz" if gen_dir.exists() else None, key, compute)
+            stored = stored_arrays(self._generation_file("answerability.npz"), key, compute)
             knobs = self.settings.agent
             return AnswerabilityModel.fit(
                 stored["x"], stored["y"], knobs.answerable_threshold, knobs.max_false_refusals
@@ -208,6 +235,33 @@ class OfflinePolicy:
                 return own
         return self.toolbox.organisation_archetypes(standalone)
 
+    def with_search_quotes(
+        self, seen: Observation, claims: list[Claim], evidence: list[Evidence]
+    ) -> tuple[list[Claim], list[Evidence]]:
+        """A tool answers what it was built for; the passage search may hold the sentence that answers the rest
+        of the question. Its best sentences outside what the tool already cited are quoted after the tool's
+        statements (like PaperQA gathering evidence from more than one tool)."""
+        limit = self.settings.agent.search_quotes
+        if limit <= 0 or not seen.evidence:
+            return claims, evidence
+        cited = {e.passage.id for e in evidence}
+        said = {normalize_ws(strip_citations(c.text)).strip("“” ").lower() for c in claims}
+        claims, evidence = list(claims), list(evidence)
+        for n, _, sentence, _ in rank_sentences(
+            seen.standalone, seen.evidence, self.embedder, self.answers.vocabulary().idf
+        ):
+            passage = seen.evidence[n - 1].passage
+            quote = quote_text(sentence)
+            if passage.id in cited or any(normalize_ws(quote).strip("“” ").lower() in s for s in said):
+                continue
+            evidence.append(seen.evidence[n - 1])
+            claims.append(Claim(quote, (len(evidence),), 1.0, True, Origin.QUOTE))
+            cited.add(passage.id)
+            limit -= 1
+            if limit == 0:
+                break
+        return claims, evidence
+
     def search_answers_better(self, seen: Observation) -> bool:
         """A quoting tool (a section, the archetypes) read the part of the paper the planner chose; when the
         passage search found a sentence that answers the question clearly better elsewhere, the planner chose
@@ -272,6 +326,7 @@ class OfflinePolicy:
         if tool is not None and tool.found:
             claims, evidence, dropped = compose_tool_answer(tool, box.by_id, self.settings.agent.tool_statements)
             if claims:
+                claims, evidence = self.with_search_quotes(seen, claims, evidence)
                 clock.mark("total_s")
                 answer = assemble(
                     text,
@@ -291,8 +346,14 @@ class OfflinePolicy:
         if tool is not None and not tool.found:
             notices.append(prompts.NOTHING_FOUND.format(tool=tool.tool))
             notices += list(tool.notes)
+        backend = self.answers.backend()
+        drafts = backend is not None and (not backend.name.startswith("local") or self.settings.llm.local_drafts)
+        if backend is not None and not drafts:
+            steps.append(
+                Step("draft", {"backend": backend.name}, "skipped: the bundled model does not improve answers", 0.0)
+            )
         yield from self.answers.stream_from_evidence(
-            text, seen.standalone, seen.evidence, notices, clock, steps=tuple(steps), **fields
+            text, seen.standalone, seen.evidence, notices, clock, draft_allowed=drafts, steps=tuple(steps), **fields
         )
 
 

@@ -36,10 +36,12 @@ class Toolbox:
         self,
         retriever: Retriever,
         settings: Settings,
+        retrieve: Callable[[str], list[Evidence]],
         wait_for_audit: bool = True,
         idf: Callable[[], dict[str, float]] | None = None,
     ):
         self.retriever = retriever
+        self._retrieve = retrieve  # qa.AnswerEngine.retrieve: one definition of what a search returns
         self._idf = idf or dict  # the corpus's word weights for ranking sentences (qa.Vocabulary.idf)
         self.settings = settings
         self.embedder = retriever.embedder
@@ -73,12 +75,9 @@ class Toolbox:
         return archetype_paragraphs(self.passages)
 
     # -- the tools
-    def search(self, query: str, k: int | None = None) -> list[Evidence]:
-        k = k or self.settings.answer.passages
-        evidence = self.retriever.search(query, k)
-        expanded = self.retriever.expand_citations(evidence[:2], query)
-        extra = [e for e in expanded[len(evidence[:2]) :] if e.passage.kind != "reference"]
-        return evidence + extra[:2]
+    def search(self, query: str) -> list[Evidence]:
+        """The answer engine's retrieval (hybrid search plus passages of the sources the best hits cite)."""
+        return self._retrieve(query)
 
     def table1(self, request: str, roles: Sequence[str] = ()) -> ToolResult:
         return lookup_table(self.table, request, roles, self.embedder, self.settings.agent.table_min_score)

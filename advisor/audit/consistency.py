@@ -55,6 +55,7 @@ class ConsistencyFinding(Record):
             "reason": self.why,
             "line": self.line,
         }
+
     cosine: float = rounded(4)
 
     def __post_init__(self) -> None:

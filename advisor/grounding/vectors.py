@@ -24,6 +24,12 @@ def encode_cached(embedder, texts: list[str]) -> np.ndarray:
     return np.vstack([known[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
 
 
+def remember_vectors(texts: list[str], vectors: np.ndarray) -> None:
+    """Put vectors computed elsewhere (read back from disk) into the cache."""
+    with _LOCK:
+        _VECTORS.update(zip(texts, vectors))
+
+
 def clear_vector_cache() -> None:
     """Forget every cached vector (benchmarks measure verification with a cold cache)."""
     with _LOCK:

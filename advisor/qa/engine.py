@@ -163,6 +163,12 @@ class AnswerEngine:
         common = {"backend": self.backend_label, "standalone_question": standalone, **fields}
         draft = ""
         if backend is not None:
+            # The verified evidence answer first: the reader has it while the (slower, bounded) draft runs.
+            quotes, _ = self.compose(standalone, evidence, Verified([], 0, []))
+            yield {
+                "type": "preview",
+                "answer": assemble(text, quotes, evidence, grounded=bool(quotes), mode=Mode.EVIDENCE, **common),
+            }
             yield {"type": "status", "text": "Drafting an answer from the passages…"}
             draft_started = time.perf_counter()
             try:
