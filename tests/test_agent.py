@@ -71,8 +71,13 @@ def test_the_composer_drops_what_does_not_hold_and_numbers_citations_from_one():
 
 
 def test_describe_steps_is_one_line_of_what_the_tools_did():
-    steps = [Step("planner", {}, "table 0.9", 1.0), Step("table1", {}, "Table 1: rows Publication", 2.0)]
-    assert describe_steps(steps) == "Table 1: rows Publication"
+    steps = [
+        Step("planner", {}, "table 0.9", 1.0),
+        Step("search_passages", {}, "5 passages", 1.0),
+        Step("table1", {}, "rows Publication", 2.0),
+        Step("answerability", {}, "P(covered) 0.9", 1.0),
+    ]
+    assert describe_steps(steps) == ("Searched the paper and its sources · looked up Table 1 (rows Publication)")
 
 
 def test_the_state_keeps_the_references_a_turn_was_about():

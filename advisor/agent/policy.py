@@ -391,8 +391,11 @@ def answerability_examples(intents: IntentModel) -> list[tuple[str, bool, dict[s
 
 
 def describe_steps(steps: Sequence[Step]) -> str:
-    """ "Looked up Table 1 · checked the citation of [3]": the collapsed line under a chat answer."""
-    return " · ".join(s.result for s in steps if s.tool not in ("planner", "answerability")) or "searched the passages"
+    """ "Searched the paper and its sources · looked up Table 1 (rows Publication …)": the collapsed line
+    under a chat answer, one phrase per tool that was called (prompts.STEP_PHRASES)."""
+    phrases = [prompts.STEP_PHRASES[s.tool].format(result=s.result) for s in steps if s.tool in prompts.STEP_PHRASES]
+    text = " · ".join(dict.fromkeys(phrases)) or prompts.STEP_PHRASES["search_passages"]
+    return text[:1].upper() + text[1:]
 
 
 __all__ = ["INTENTS", "Observation", "OfflinePolicy", "Turn", "describe_steps", "turn_metadata"]

@@ -215,7 +215,7 @@ def lookup_table(view: TableView, request: str, roles: Sequence[str], embedder, 
         arguments={"request": request, "roles": list(roles)},
         statements=tuple(statements),
         passages=tuple(by_id[pid] for pid in passages if pid in by_id),
-        summary=f"Table 1: {what}",
+        summary=what,
         strength=float(np.clip(strength, 0.0, 1.0)),
         section="6",
     )

@@ -69,3 +69,14 @@ QUOTE = "“{quote}”"
 AUDIT_NOT_READY = "The citation audit is still running, so I cannot give its verdicts yet; ask again in a minute."
 NOTHING_FOUND = "The {tool} tool found nothing for this question, so the answer below comes from a passage search."
 STEP_LINE = "{tool}({arguments}) → {result} · {ms:.0f} ms"
+# The collapsed line under a chat answer: one phrase per tool called ({result} is the tool's own summary).
+STEP_PHRASES = {
+    "search_passages": "searched the paper and its sources",
+    "table1": "looked up Table 1 ({result})",
+    "references": "looked up {result}",
+    "claim_check": "{result}",
+    "paper_section": "{result} of the paper",
+    "archetypes": "read the organisation archetypes ({result})",
+    "role_fit": "ran the role fit",
+    "compare": "answered from the search instead",
+}
