@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
-from .agent import OfflinePolicy, turn_metadata
+from .agent import OfflinePolicy, ToolCallingPolicy, turn_metadata
 from .audit import verdict_summaries_by_passage, verdict_summaries_if_ready
 from .core.cache import OnceCache
 from .core.settings import Settings, get_settings
@@ -30,7 +30,7 @@ class ChatEngine:
         self.answers = answers
         self.settings = answers.settings
         self.wait_for_audit = wait_for_audit
-        self.policy = OfflinePolicy(answers, wait_for_audit=wait_for_audit)
+        self.policy = choose_policy(answers, wait_for_audit)
 
     def stream(self, question: str, history: Sequence[dict] | None = None) -> Iterator[dict]:
         for event in self.policy.stream(question, history):
@@ -94,6 +94,18 @@ class ChatEngine:
     def warm_up(self) -> None:
         """Fit the planner's models now (a few seconds, cached beside the index) rather than on a first question."""
         self.policy.warm_up()
+
+
+def choose_policy(answers: AnswerEngine, wait_for_audit: bool = False) -> OfflinePolicy | ToolCallingPolicy:
+    """A tool-calling model plans when the backend takes tools (openai:, ollama:) and settings allow it;
+    otherwise the offline planner. The model's fallback is the offline planner without any model, so a
+    failing backend is never asked twice."""
+    backend = answers.backend()
+    planner = answers.settings.agent.planner
+    if backend is not None and backend.calls_tools and planner != "offline":
+        plain = AnswerEngine(answers.settings, retriever=answers.retriever, llm="none")
+        return ToolCallingPolicy(OfflinePolicy(plain, wait_for_audit=wait_for_audit), backend)
+    return OfflinePolicy(answers, wait_for_audit=wait_for_audit)
 
 
 _ENGINES: OnceCache[ChatEngine] = OnceCache(maxsize=8)

@@ -114,6 +114,8 @@ class ChatTab:
                     status, changed = event.get("text", status), True
                 elif kind == "token":
                     draft, changed = draft + event.get("text", ""), True
+                elif kind == "draft_reset":  # a planning model's words before a tool call are not the answer
+                    draft, changed = "", True
                 if changed and time.monotonic() - last_draw >= STREAM_INTERVAL_S:
                     last_draw, changed = time.monotonic(), False
                     yield render.chat_messages(session.turns, (status, draft)), session, gr.skip()

@@ -4,8 +4,11 @@ by id, so whatever a tool returns can be cited and checked."""
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cached_property
 
@@ -17,10 +20,12 @@ from ..core.settings import Settings
 from ..core.types import Evidence, Passage, Step
 from ..corpus import PAPER_FILE, load_references, read_text
 from ..fit import parse_table1
+from ..llm import prompts
+from ..qa import passage_line
 from ..retrieval import Retriever
 from .claims import check_claims
 from .references import lookup_reference
-from .results import ToolResult, returned_passage_ids
+from .results import Statement, ToolResult, returned_passage_ids
 from .sections import archetype_paragraphs, paper_parts, read_archetypes, read_section
 from .state import organisation_names
 from .table import TableView, lookup_table
@@ -114,27 +119,13 @@ class Toolbox:
         )
 
     # -- as LangChain tools
-    def langchain_tools(self, record: Callable[[Step, object], None] | None = None) -> list[BaseTool]:
-        """The tools for a tool-calling model. `record(step, result)` sees every call (for the trace and for
-        verifying the final draft against exactly what the tools returned)."""
+    def langchain_tools(self, log: CallLog) -> list[BaseTool]:
+        """The tools for a tool-calling model. Each call is recorded in `log`, which numbers every passage a
+        tool returns once: the model cites those numbers, and its draft is verified against exactly them."""
 
         def wrap(name: str, fn: Callable[..., ToolResult | list[Evidence]], schema: type[BaseModel], doc: str):
-            def run(**kwargs) -> dict:
-                started = time.perf_counter()
-                result = fn(**kwargs)
-                ms = (time.perf_counter() - started) * 1000
-                if isinstance(result, list):
-                    payload = {"passages": [{"id": e.passage.id, "text": e.passage.text} for e in result]}
-                    summary = f"{len(result)} passages"
-                else:
-                    payload = {
-                        "statements": [{"text": s.text, "passages": list(s.passage_ids)} for s in result.statements],
-                        "notes": list(result.notes),
-                    }
-                    summary = result.summary
-                if record is not None:
-                    record(Step(name, kwargs, summary, ms, returned_passage_ids(result)), result)
-                return payload
+            def run(**kwargs) -> str:
+                return log.call(name, kwargs, lambda: fn(**kwargs))
 
             return StructuredTool.from_function(func=run, name=name, description=doc, args_schema=schema)
 
@@ -171,6 +162,89 @@ class Toolbox:
                 "Section 6: the organisation archetypes and how their hiring differs along the continuum.",
             ),
         ]
+
+
+class PlanAborted(RuntimeError):
+    """Raised inside a tool call to stop a model's plan (it repeats itself, or its time is up). Not a tool
+    error: the agent's tool node lets it through, so the run ends and the caller falls back."""
+
+
+class CallLog:
+    """What one tool-calling run asked and got: the steps (for the trace and the chat), and every passage a
+    tool returned, numbered once in order of arrival, as Evidence the final draft is verified against."""
+
+    def __init__(self, passages_by_id: dict[str, Passage], max_repeats: int = 1):
+        self.by_id = passages_by_id
+        self.steps: list[Step] = []
+        self.evidence: list[Evidence] = []
+        self.statements: list[tuple[Statement, tuple[int, ...]]] = []  # a tool's sentences, in log numbering
+        self.max_repeats = max_repeats
+        self.aborted = ""  # set from outside (the time is up) or inside (a repeated call): the reason
+        self._numbers: dict[str, int] = {}
+        self._seen: Counter[str] = Counter()
+        self._lock = threading.Lock()  # the agent may run several tool calls of one turn in parallel
+
+    @property
+    def tool_steps(self) -> list[Step]:
+        return [s for s in self.steps if s.tool != "model"]
+
+    def number(self, passage: Passage) -> int:
+        if passage.id not in self._numbers:
+            self.evidence.append(Evidence(passage, 0.0, ("tool",)))
+            self._numbers[passage.id] = len(self.evidence)
+        return self._numbers[passage.id]
+
+    def call(self, name: str, arguments: dict, run: Callable[[], ToolResult | list[Evidence]]) -> str:
+        """Run one tool call and return what the model reads: numbered passages, the tool's statements with
+        their numbers, its notes; an error as text (the model may correct itself)."""
+        key = f"{name} {json.dumps(arguments, sort_keys=True, default=str)}"
+        with self._lock:
+            if self.aborted:
+                raise PlanAborted(self.aborted)
+            self._seen[key] += 1
+            if self._seen[key] > self.max_repeats + 1:
+                self.aborted = f"the model repeated the call {name}({_short(arguments)})"
+                raise PlanAborted(self.aborted)
+        started = time.perf_counter()
+        try:
+            result = run()
+        except PlanAborted:
+            raise
+        except Exception as exc:  # a failing tool is reported to the model and in the trace, never raised
+            log.exception("tool %s failed", name)
+            with self._lock:
+                self.steps.append(Step(name, arguments, f"error: {exc.__class__.__name__}", _ms(started)))
+            return prompts.TOOL_ERROR.format(tool=name, error=f"{exc.__class__.__name__}: {exc}"[:200])
+        with self._lock:
+            return self._record(name, arguments, result, started)
+
+    def _record(self, name: str, arguments: dict, result: ToolResult | list[Evidence], started: float) -> str:
+        if isinstance(result, list):
+            passages, statements, notes, summary = [e.passage for e in result], (), (), f"{len(result)} passages"
+        else:
+            passages = list(result.passages)
+            statements, notes, summary = result.statements, result.notes, result.summary
+        lines = [prompts.TOOL_PASSAGES] if passages else [prompts.TOOL_NOTHING]
+        lines += [passage_line(self.number(p), p) for p in passages]
+        said = []
+        for statement in statements:
+            numbers = tuple(self.number(self.by_id[pid]) for pid in statement.passage_ids if pid in self.by_id)
+            if numbers:
+                self.statements.append((statement, numbers))
+                said.append(f"- {statement.text} " + "".join(f"[{n}]" for n in numbers))
+        if said:
+            lines += [prompts.TOOL_STATEMENTS, *said]
+        lines += [prompts.TOOL_NOTE.format(note=n) for n in notes]
+        self.steps.append(Step(name, arguments, summary, _ms(started), returned_passage_ids(result)))
+        return "\n".join(lines)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _short(arguments: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in arguments.items())[:80]
 
 
 class SearchArgs(BaseModel):

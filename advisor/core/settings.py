@@ -119,6 +119,7 @@ class LLMSettings(BaseSettings):
         "this many seconds answers from the evidence (with a note).",
     )
     temperature: float = Field(0.0, description="Sampling temperature.")
+    stream: bool = Field(True, description="Stream from OpenAI-compatible servers (off: one response per call).")
 
 
 class AnswerSettings(BaseSettings):
@@ -175,6 +176,27 @@ class AgentSettings(BaseSettings):
         0.15,
         description="A section or archetype answer gives way to the passage search when the search's best "
         "sentence scores this much higher.",
+    )
+    planner: Literal["auto", "offline"] = Field(
+        "auto",
+        description="Who plans the tool calls: auto = the model when the backend takes tools (openai:, ollama:), "
+        "else the offline planner; offline = always the offline planner.",
+    )
+    model_max_calls: int = Field(6, description="Most model calls in one tool-calling plan (then: the fallback).")
+    model_wall_s: float = Field(
+        45.0, description="Longest a tool-calling plan may take before the offline planner's answer is given."
+    )
+    model_first_tool: str = Field(
+        "search_passages",
+        description="The tool a plan's first model call must call (empty: the model's choice); small models "
+        "otherwise answer from memory.",
+    )
+    model_max_repeats: int = Field(
+        1, description="Times a plan may repeat the very same tool call before it is stopped."
+    )
+    statement_match: float = Field(
+        0.9,
+        description="A model sentence restating a tool's verified statement at this cosine is kept with its citations.",
     )
 
 

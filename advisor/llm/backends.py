@@ -27,6 +27,8 @@ class Backend:
     model: BaseChatModel
     # Backends that end a complete stream with a finish reason; a stream without one was cut off.
     reports_finish: bool = True
+    # Servers that take tool definitions (OpenAI-compatible, Ollama): a model there may plan the tool calls.
+    calls_tools: bool = False
 
 
 def _ollama_model(settings: Settings, timeout: float) -> str | None:
@@ -82,9 +84,10 @@ def _openai(name: str, settings: Settings) -> Backend:
         max_retries=0,
         temperature=knobs.temperature,
         max_completion_tokens=knobs.max_tokens,
-        streaming=True,
+        streaming=knobs.stream,
+        stream_usage=True,  # token counts for the trace and the cost figures
     )
-    return Backend(f"openai:{model_name}", model)
+    return Backend(f"openai:{model_name}", model, calls_tools=True)
 
 
 def _ollama(name: str, settings: Settings) -> Backend:
@@ -100,7 +103,7 @@ def _ollama(name: str, settings: Settings) -> Backend:
         num_predict=knobs.max_tokens,
         client_kwargs={"timeout": knobs.timeout_s},
     )
-    return Backend(f"ollama:{name}", model)  # ChatOllama reports done_reason
+    return Backend(f"ollama:{name}", model, calls_tools=True)  # ChatOllama reports done_reason
 
 
 def _none(name: str, settings: Settings) -> Backend:

@@ -2,10 +2,10 @@
 
 from .compose import assemble, evidence_claims, quote_text, rank_sentences
 from .coverage import QUESTION_WORDS, Coverage, Vocabulary, assess_coverage
-from .draft import draft_messages, is_instruction_like, numbered_passages_text
+from .draft import draft_messages, is_instruction_like, numbered_passages_text, passage_line
 from .engine import AnswerEngine, prepare_question
 from .followup import condense_deterministic, condense_question, looks_like_follow_up
-from .verify import Verified, verify_draft
+from .verify import Verified, non_redundant, verify_draft
 
 __all__ = [
     "QUESTION_WORDS",
@@ -23,7 +23,9 @@ __all__ = [
     "rank_sentences",
     "is_instruction_like",
     "looks_like_follow_up",
+    "non_redundant",
     "numbered_passages_text",
+    "passage_line",
     "prepare_question",
     "verify_draft",
 ]

@@ -80,6 +80,19 @@ class Vocabulary:
         return tuple(w for w, row in zip(candidates, sims) if float(row.max()) < min_similarity)
 
 
+def focus_words(text: str) -> list[str]:
+    """The words that name a topic: not stop, question or framing words, not numbers."""
+    return [
+        w
+        for w in words_of(text)
+        if w not in QUESTION_WORDS
+        and w not in STOPWORDS
+        and w.replace("'", "") not in _FRAMING_WORDS
+        and not w.isdigit()
+        and len(w) > 2
+    ]
+
+
 @dataclass(frozen=True)
 class Coverage:
     covered: bool
@@ -95,15 +108,7 @@ def assess_coverage(
     question is absent from the whole corpus (a 'salary' question is not answered by passages
     about pay in general)."""
     best = max((e.ranks.get("dense_sim") or 0.0 for e in evidence), default=0.0)
-    words = [
-        w
-        for w in words_of(question)
-        if w not in QUESTION_WORDS
-        and w not in STOPWORDS
-        and w.replace("'", "") not in _FRAMING_WORDS
-        and not w.isdigit()
-        and len(w) > 2
-    ]
+    words = focus_words(question)
     unknown = vocabulary.unknown(list(dict.fromkeys(words)), settings.answer.coverage_word_similarity)
     if best < settings.answer.coverage_min_similarity:
         return Coverage(

@@ -8,7 +8,8 @@ from collections.abc import Iterator, Sequence
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from ..core.types import Evidence
+from ..core.text import CITATION
+from ..core.types import Evidence, Passage
 from ..grounding import passage_sentences
 from ..llm import Backend, prompts
 
@@ -24,13 +25,16 @@ def is_instruction_like(text: str) -> bool:
     return bool(_INJECTION.search(text))
 
 
+def passage_line(n: int, passage: Passage) -> str:
+    """A passage as a model sees it: "[n] text", with instruction-like sentences removed and the paper's own
+    reference markers written "(reference 3)", so they cannot be mistaken for passage numbers."""
+    body = " ".join(s for s in passage_sentences(passage) if not is_instruction_like(s))
+    body = CITATION.sub(lambda m: f" (reference {m.group(1)})", body).replace("  (reference", " (reference")
+    return prompts.PASSAGE_LINE.format(n=n, text=body)
+
+
 def numbered_passages_text(evidence: Sequence[Evidence]) -> str:
-    """The passages as the model sees them: "[n] text", with instruction-like sentences removed."""
-    lines = []
-    for n, ev in enumerate(evidence, 1):
-        body = " ".join(s for s in passage_sentences(ev.passage) if not is_instruction_like(s))
-        lines.append(prompts.PASSAGE_LINE.format(n=n, text=body))
-    return "\n".join(lines)
+    return "\n".join(passage_line(n, ev.passage) for n, ev in enumerate(evidence, 1))
 
 
 def draft_messages(question: str, evidence: Sequence[Evidence]) -> list:

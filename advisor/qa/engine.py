@@ -182,7 +182,11 @@ class AnswerEngine:
                 draft = ""
             clock.mark("draft_s", since=draft_started)
         verify_started = time.perf_counter()
-        verified = verify_draft(draft, evidence, self.embedder, self.settings) if draft else Verified([], 0, [])
+        verified = (
+            verify_draft(draft, evidence, self.embedder, self.settings, self.vocabulary())
+            if draft
+            else Verified([], 0, [])
+        )
         clock.mark("verify_s", since=verify_started)
         claims, mode = self.compose(standalone, evidence, verified)
         if mode == Mode.EVIDENCE and draft and verified.total:

@@ -10,6 +10,7 @@ from ..core.settings import Settings
 from ..core.text import normalize_ws
 from ..core.types import Claim, Evidence, Origin, Passage
 from ..grounding import encode_cached, passage_sentences, score_support, split_claims
+from .coverage import Vocabulary, focus_words
 from .draft import is_instruction_like
 
 
@@ -20,9 +21,13 @@ class Verified:
     dropped: list[str]
 
 
-def verify_draft(draft: str, evidence: Sequence[Evidence], embedder, settings: Settings) -> Verified:
+def verify_draft(
+    draft: str, evidence: Sequence[Evidence], embedder, settings: Settings, vocabulary: Vocabulary | None = None
+) -> Verified:
     """Keep a drafted sentence only if the passages it cites support it. Markers that point at no
-    passage are removed; a sentence without a (valid) marker may keep the one passage that supports it."""
+    passage are removed; a sentence without a (valid) marker may keep the one passage that supports it.
+    With the corpus `vocabulary`, a sentence naming something the sources never mention ("rockets") is
+    dropped however close it reads to a passage."""
     kept: list[Claim] = []
     dropped: list[str] = []
     sentences = [s for s in split_claims(_strip_echoed_labels(draft)) if not _is_refusal_sentence(s.text)]
@@ -33,7 +38,10 @@ def verify_draft(draft: str, evidence: Sequence[Evidence], embedder, settings: S
             dropped.append(sentence.text)
             continue
         seen.add(key)
-        if is_instruction_like(sentence.text):
+        if is_instruction_like(sentence.text) or (
+            vocabulary is not None
+            and vocabulary.unknown(focus_words(sentence.text), settings.answer.coverage_word_similarity)
+        ):
             dropped.append(sentence.text)
             continue
         # Each citation must stand on its own: a marker stays only if its passage alone supports the
