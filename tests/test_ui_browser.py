@@ -266,6 +266,65 @@ def test_the_plan_is_shown_collapsed_under_an_answer(session):
     assert "Research Scientist" in answer.inner_text()
 
 
+PLAN_RESUME = threading.Event()
+
+
+@pytest.fixture(scope="module")
+def agent_app(settings):
+    """The app with a tool-calling model behind it: a scripted OpenAI-compatible server over real HTTP that
+    searches, then waits (PLAN_RESUME) before it reads Table 1 and answers from the statement it got."""
+    from advisor.chat import ChatEngine
+    from advisor.qa import AnswerEngine
+    from tests.llm_servers import Reply, ScriptedLLM, tool_texts
+    from ui.app import build_app
+    from ui.library import Library
+    from ui.serving import launch
+
+    def script(body, n):
+        tools = tool_texts(body)
+        if not tools:
+            return Reply(tool_calls=[("search_passages", {"query": "publication as primary output"})])
+        if len(tools) == 1:
+            PLAN_RESUME.wait(timeout=60)
+            return Reply(tool_calls=[("table1", {"request": "publication", "roles": []})])
+        statement = re.search(r"^- (.+?) ((?:\[\d+\])+)$", tools[-1], re.M)
+        return Reply(content=f"{statement.group(1)} {statement.group(2)}." if statement else "Nothing.")
+
+    server = ScriptedLLM(script)
+    s = settings.with_group("llm", base_url=server.openai_url)
+    engine = ChatEngine(AnswerEngine(s, llm="openai:scripted"))
+    demo = build_app(s, library=Library(s, engine.stream))
+    port = free_port()
+    launch(demo, s, "127.0.0.1", port, block=False)
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", server=server)
+    demo.close()
+    server.close()
+
+
+def test_a_planning_model_shows_its_calls_and_the_offline_answer_while_it_works(agent_app, browser):
+    session = Session(browser, agent_app.url)
+    page = session.page
+    PLAN_RESUME.clear()
+    try:
+        page.fill("#message textarea", "According to Table 1, which role has publication as its primary output?")
+        page.click("button#send")
+        # while the model plans: its first call in the status line, the offline answer above it
+        page.wait_for_selector("#chat .answer.pending .status:has-text('search_passages')", timeout=60_000)
+        assert page.locator("#chat .answer.pending .preview .claim").count() >= 1
+        PLAN_RESUME.set()
+        page.wait_for_selector("#chat .answer:not(.pending) a.cite", timeout=60_000)
+        answer = session.last_answer()
+        assert "Research Scientist" in answer.inner_text()
+        steps = answer.locator("details.steps")
+        assert "Planned by the model" in steps.locator("summary").inner_text()
+        steps.locator("summary").click()
+        listed = steps.locator(".step-list").inner_text()
+        assert "calls table1(" in listed and "backend=openai:scripted" in listed
+    finally:
+        PLAN_RESUME.set()
+        session.close()
+
+
 def test_empty_message_sends_nothing_and_shows_a_hint(session):
     page = session.page
     page.wait_for_timeout(500)  # let the page finish its own start-up requests

@@ -101,6 +101,7 @@ NOTHING_FOUND = "The {tool} tool found nothing for this question, so the answer 
 STEP_LINE = "{tool}({arguments}) → {result} · {ms:.0f} ms"
 # The collapsed line under a chat answer: one phrase per tool called ({result} is the tool's own summary).
 STEP_PHRASES = {
+    "model": "planned by the model",
     "search_passages": "searched the paper and its sources",
     "table1": "looked up Table 1 ({result})",
     "references": "looked up {result}",
