@@ -35,8 +35,7 @@ QUESTIONS = ROOT / "benchmarks" / "data" / "dev_questions.jsonl"
 
 def capable_plan(body: dict, n: int) -> Reply:
     question = next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
-    calls = sum(1 for m in body["messages"] if m["role"] == "tool")
-    if calls == 0:
+    if "[1] " not in "".join(str(m.get("content")) for m in body["messages"] if m["role"] == "tool"):
         return Reply(tool_calls=[("search_passages", {"query": question})])
     return Reply(content=first_passage_sentence(body))
 

@@ -106,6 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._ollama(body, reply)
         elif body.get("stream"):
             self._openai_stream(body, reply)
+        elif reply.die:  # one response per call: the connection closes before any of it is sent
+            self.connection.shutdown(socket.SHUT_RDWR)
         else:
             self._json(_openai_completion(body, reply))
 

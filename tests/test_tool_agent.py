@@ -235,13 +235,21 @@ def test_a_hanging_backend_is_abandoned_at_the_wall_time(settings, retriever, se
     assert answer.claims and answer.backend == "none"
 
 
-@pytest.mark.parametrize("failure", [{"die": True}, {"status": 500}], ids=["dies", "http-500"])
-def test_a_backend_failing_mid_plan_falls_back(settings, retriever, server, failure):
+@pytest.mark.parametrize(
+    ("failure", "stream", "reason"),
+    [
+        ({"die": True}, True, "the stream ended before the model finished"),
+        ({"die": True}, False, "Error"),
+        ({"status": 500}, True, "Error code: 500"),
+    ],
+    ids=["dies-streaming", "dies-one-response", "http-500"],
+)
+def test_a_backend_failing_mid_plan_falls_back(settings, retriever, server, failure, stream, reason):
     server.box["script"] = lambda body, n: (
         Reply(**failure) if n == 2 else Reply(tool_calls=[("search_passages", {"query": QUESTION})])
     )
-    answer = engine_for(settings, retriever, server).ask(QUESTION)
-    assert fell_back(answer, ""), answer.notices
+    answer = engine_for(settings.with_group("llm", stream=stream), retriever, server).ask(QUESTION)
+    assert fell_back(answer, reason), answer.notices
     assert [s.tool for s in answer.steps][:2] == ["model", "search_passages"]  # what the plan did before it died
     assert answer.claims
 

@@ -179,6 +179,11 @@ class ToolCallingPolicy:
                     yield {"type": "draft_reset"}
                     yield {"type": "status", "text": f"Calling {calls}"[:160]}
                 else:
+                    meta = message.response_metadata or {}
+                    if self.backend.reports_finish and not (
+                        meta.get("finish_reason") or meta.get("done_reason") or meta.get("done")
+                    ):
+                        raise PlanFailed("cut")
                     draft = message.text
                     log.steps.append(Step("model", {"backend": self.backend.name}, "wrote the answer", ms))
 

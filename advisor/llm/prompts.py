@@ -66,6 +66,7 @@ AGENT_REASONS = {
     "refused": "it found nothing in the sources that answers this",
     "timeout": "no answer within {seconds:.0f} s",
     "calls": "it did not finish within {calls} model calls",
+    "cut": "its answer was cut off: the stream ended before the model finished",
     "failed": "{error}",
 }
 EMPTY_QUESTION = "The question is empty: ask something about AI research or engineering roles."
