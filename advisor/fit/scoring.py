@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..core.settings import Settings
-from ..core.text import sentence_spans, shorten, strip_markdown
+from ..core.text import sentence_spans, shorten, strip_citations, strip_markdown
 from ..core.types import Passage
 from .evidence import TextEvidence
 from .matrix import lower_first
@@ -80,7 +80,12 @@ def build_reasons(
     for k in order:
         row, est = model.matrix.rows[k], skills[k]
         cell = row.cells[role]
-        quoted = f" (“{shorten(est.sentence, 60)}”)" if est.sentence else (" (quiz)" if est.source == "quiz" else "")
+        # The person's own words, without anything that reads as a citation marker ("[99]" typed in a CV).
+        quoted = (
+            f" (“{shorten(strip_citations(est.sentence), 60)}”)"
+            if est.sentence
+            else (" (quiz)" if est.source == "quiz" else "")
+        )
         # The score compares the role with the average role, so the wording does too.
         relative = "more" if distinct[k] > 0 else "less"
         table = f"Table 1: {cell.text} — {cell.meaning}"
