@@ -3,8 +3,10 @@ on labelled covered and uncovered questions — never by one word of the questio
 
 Features: the best and top-3 dense similarity, the best BM25 score, the IDF-weighted share of the question's
 content words the best passages hold, the share of its words the corpus has no near neighbour for, whether
-it asks for a quantity no retrieved passage states, the intent probabilities, and the strength of the tool
-result. A logistic regression on standardised features gives P(covered); below a threshold the advisor says
+it asks for a quantity no retrieved passage states, the intent probabilities, the strength of the tool
+result, and a text prior: a logistic regression over the question's MiniLM vector fitted on the same labels
+(stacked out of fold, so it learns what kind of question the corpus answers, e.g. head counts and pay it never
+does). A logistic regression on standardised features gives P(covered); below a threshold the advisor says
 the sources do not cover the question.
 """
 
@@ -35,6 +37,7 @@ FEATURES = (
     "quantity_unstated",
     "tool_strength",
     *(f"p_{intent}" for intent in INTENTS),
+    "text_prior",
 )
 _QUANTITY = re.compile(
     r"\b(how many|how much|how long|how often|what percentage|what proportion|what share|salary|salaries|"
@@ -94,26 +97,40 @@ def features(
 @dataclass
 class AnswerabilityModel:
     pipeline: object
+    text_model: object
     threshold: float
 
     @classmethod
     def fit(
-        cls, x: np.ndarray, y: np.ndarray, threshold: float | None, max_false_refusals: float
+        cls,
+        x: np.ndarray,
+        y: np.ndarray,
+        vectors: np.ndarray,
+        threshold: float | None,
+        max_false_refusals: float,
+        text_regularization: float = 1.0,
     ) -> AnswerabilityModel:
-        """Fit P(covered). The threshold, unless given, is calibrated on out-of-fold probabilities: the highest
-        one that refuses at most `max_false_refusals` of the covered training questions (a refused covered
-        question costs the user more than an answered off-topic one, which still cites only what it quotes)."""
+        """Fit P(covered). The text prior is fitted on the questions' vectors and enters the training rows out of
+        fold (so the main model cannot lean on its memory of them). The threshold, unless given, is calibrated
+        on out-of-fold probabilities: the highest one that refuses at most `max_false_refusals` of the covered
+        training questions (a refused covered question costs the user more than an answered off-topic one,
+        which still cites only what it quotes)."""
+        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+        text_model = LogisticRegression(C=text_regularization, max_iter=2000, class_weight="balanced")
+        prior = cross_val_predict(clone(text_model), vectors, y, cv=folds, method="predict_proba")[:, 1]
+        text_model.fit(vectors, y)
+        x = np.column_stack([x, prior])
         pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced"))
         pipeline.fit(x, y)
         if threshold is None:
-            folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
             oof = cross_val_predict(clone(pipeline), x, y, cv=folds, method="predict_proba")[:, 1]
             covered = np.sort(oof[y == 1])
             threshold = float(covered[int(np.floor(max_false_refusals * len(covered)))]) if len(covered) else 0.5
-        return cls(pipeline, threshold)
+        return cls(pipeline, text_model, threshold)
 
-    def probability(self, row: np.ndarray) -> float:
-        return float(self.pipeline.predict_proba(row.reshape(1, -1))[0][1])
+    def probability(self, row: np.ndarray, vector: np.ndarray) -> float:
+        prior = self.text_model.predict_proba(vector.reshape(1, -1))[0][1]
+        return float(self.pipeline.predict_proba(np.append(row, prior).reshape(1, -1))[0][1])
 
     def weights(self) -> dict[str, float]:
         """Standardised coefficients by feature name (for the README and the trace)."""

@@ -22,7 +22,7 @@ from ..core.jsonl import load_jsonl
 from ..core.stored import stored_arrays
 from ..core.text import normalize_ws, strip_citations
 from ..core.types import Answer, Claim, Evidence, Mode, Origin, Step
-from ..grounding import remember_vectors
+from ..grounding import encode_cached, remember_vectors
 from ..llm import prompts
 from ..qa import (
     AnswerEngine,
@@ -73,7 +73,7 @@ class _StepClock:
         return result
 
 
-FEATURES_VERSION = 3  # bump when the tools or the answerability features change: the stored rows are refitted
+FEATURES_VERSION = 4  # bump when the tools or the answerability features change: the stored rows are refitted
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -129,12 +129,21 @@ class OfflinePolicy:
             def compute() -> dict[str, np.ndarray]:
                 labelled = answerability_examples(intents)
                 rows = [self.observe(q, ConversationState(), probs).row for q, _, probs in labelled]
-                return {"x": np.vstack(rows), "y": np.array([int(c) for _, c, _ in labelled])}
+                return {
+                    "x": np.vstack(rows),
+                    "y": np.array([int(c) for _, c, _ in labelled]),
+                    "v": encode_cached(self.embedder, [q for q, _, _ in labelled]),
+                }
 
             stored = stored_arrays(self._generation_file("answerability.npz"), key, compute)
             knobs = self.settings.agent
             return AnswerabilityModel.fit(
-                stored["x"], stored["y"], knobs.answerable_threshold, knobs.max_false_refusals
+                stored["x"],
+                stored["y"],
+                stored["v"],
+                knobs.answerable_threshold,
+                knobs.max_false_refusals,
+                knobs.answerability_text_regularization,
             )
 
         return _ANSWERABILITY.get(key, build)
@@ -306,7 +315,7 @@ class OfflinePolicy:
             return
         started = time.perf_counter()
         answerability = self.answerability_model()
-        p_covered = answerability.probability(seen.row)
+        p_covered = answerability.probability(seen.row, encode_cached(self.embedder, [seen.standalone])[0])
         steps.append(Step("answerability", {}, f"P(covered) {p_covered:.2f}", (time.perf_counter() - started) * 1000))
         clock.mark("retrieve_s")
         if p_covered < answerability.threshold:
