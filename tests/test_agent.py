@@ -148,6 +148,7 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
     ("question", "facts", "tool"),
     [
         ("According to Table 1, which role has publication as its primary output?", ["Research Scientist"], "table1"),
+        ("What do ○ and ✓ mean in Table 1?", ["minimally or indirectly", "frequently involved"], "table1"),
         ("What is the title of reference 11?", ["Research Engineering FAQs"], "references"),
         ("Which reference is the Chinchilla paper?", ["Training Compute-Optimal"], "references"),
         ("What does Figure 1 show?", ["spectrum"], "paper_section"),

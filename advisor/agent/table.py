@@ -21,7 +21,9 @@ from ..grounding import encode_cached
 from ..llm import prompts
 from .results import Statement, ToolResult
 
-_KEY_ENTRY = re.compile(r"(✓✓|○/✓|✓|○)\s*=\s*([^;.]+)")
+_SYMBOL_PATTERN = r"✓✓|○/✓|✓|○"  # longest first: ✓✓ is not two ✓
+_KEY_ENTRY = re.compile(rf"({_SYMBOL_PATTERN})\s*=\s*([^;.]+)")
+_SYMBOL = re.compile(_SYMBOL_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -196,17 +198,23 @@ def lookup_table(view: TableView, request: str, roles: Sequence[str], embedder, 
         what = f"column {roles[0]}"
     else:
         what = "the key"
-    if view.caption is not None and (not statements or any("✓✓" in s.text for s in statements)):
-        meaning = view.key().get("✓✓")
-        if meaning:
-            statements.append(
-                Statement(
-                    prompts.TABLE_KEY.format(symbol="✓✓", meaning=meaning),
-                    (view.caption.id,),
-                    (f"✓✓ = {meaning}",),
-                    score=0.5,
+    if view.caption is not None:
+        # The key entries of the marks the request names ("and ○?"), in its order; else ✓✓ whenever the answer
+        # uses it or says nothing else.
+        named = list(dict.fromkeys(_SYMBOL.findall(request)))
+        if not named and (not statements or any("✓✓" in s.text for s in statements)):
+            named = ["✓✓"]
+        key = view.key()
+        for symbol in named:
+            if key.get(symbol):
+                statements.append(
+                    Statement(
+                        prompts.TABLE_KEY.format(symbol=symbol, meaning=key[symbol]),
+                        (view.caption.id,),
+                        (f"{symbol} = {key[symbol]}",),
+                        score=0.5,
+                    )
                 )
-            )
     passages = {pid: None for s in statements for pid in s.passage_ids}
     by_id = {p.id: p for p in [*view.row_passages.values(), *([view.caption] if view.caption else [])]}
     strength = max((s for _, s in matched), default=0.6 if roles else 0.3)
