@@ -72,11 +72,12 @@ def export_onnx(model, path: Path) -> None:
 class OnnxEncoder:
     """Mean-pooled, L2-normalised MiniLM vectors from an ONNX export, on one onnxruntime thread."""
 
-    def __init__(self, path: Path, tokenizer, max_length: int):
+    def __init__(self, path: Path, tokenizer, max_length: int, threads: int = 1):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # a query is too small to split; one thread also degrades least under load
+        # One thread for queries: a query is too small to split, and one thread degrades least under load.
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
