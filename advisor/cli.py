@@ -180,10 +180,11 @@ def ask(
 
 
 def _print_trace(answer) -> None:
+    from .agent import describe_arguments
     from .llm import prompts
 
     for step in answer.steps:
-        arguments = ", ".join(f"{k}={v!r}" for k, v in step.arguments.items())
+        arguments = describe_arguments(step.arguments, limit=None)
         _err(prompts.STEP_LINE.format(tool=step.tool, arguments=arguments, result=step.result, ms=step.ms))
     _err(f"policy {answer.policy or '-'}, intent {answer.intent or '-'}, mode {answer.mode}")
 

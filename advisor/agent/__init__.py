@@ -13,7 +13,7 @@ from .policy import OfflinePolicy, describe_steps, turn_metadata
 from .results import Statement, ToolResult, statement_holds
 from .state import ConversationState, find_entities, state_from_history
 from .toolcalling import ToolCallingPolicy
-from .tools import CallLog, Toolbox
+from .tools import CallLog, Toolbox, describe_arguments
 
 __all__ = [
     "CallLog",
@@ -27,6 +27,7 @@ __all__ = [
     "ToolCallingPolicy",
     "Toolbox",
     "asked_for_profile",
+    "describe_arguments",
     "describe_steps",
     "find_entities",
     "fit_answer",

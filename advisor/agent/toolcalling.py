@@ -35,7 +35,7 @@ from ..qa import Verified, assemble, prepare_question, verify_draft
 from ..qa.engine import Stopwatch
 from .policy import OfflinePolicy
 from .results import statement_holds
-from .tools import CallLog, PlanAborted
+from .tools import CallLog, PlanAborted, describe_arguments
 
 
 class PlanFailed(Exception):
@@ -163,6 +163,7 @@ class ToolCallingPolicy:
                 continue
             for node, update in (data or {}).items():
                 if node != "model" or not update:
+                    call_started = time.perf_counter()  # a model call's time starts when its tools are done
                     continue
                 message = next((m for m in update.get("messages", []) if isinstance(m, AIMessage)), None)
                 if message is None:
@@ -174,7 +175,7 @@ class ToolCallingPolicy:
                 ms = (time.perf_counter() - call_started) * 1000
                 call_started = time.perf_counter()
                 if message.tool_calls:
-                    calls = ", ".join(f"{c['name']}({_arguments(c['args'])})" for c in message.tool_calls)
+                    calls = ", ".join(f"{c['name']}({describe_arguments(c['args'])})" for c in message.tool_calls)
                     log.steps.append(Step("model", {"backend": self.backend.name}, f"calls {calls}", ms))
                     yield {"type": "draft_reset"}
                     yield {"type": "status", "text": f"Calling {calls}"[:160]}
@@ -245,10 +246,6 @@ def _messages(question: str, history: Sequence[dict]) -> list[BaseMessage]:
         content = strip_citations(str(turn.get("content", "")))
         messages.append(HumanMessage(content) if turn.get("role") == "user" else AIMessage(content))
     return [*messages, HumanMessage(question)]
-
-
-def _arguments(arguments: dict) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in arguments.items())[:100]
 
 
 def _failure(exc: BaseException, max_calls: int) -> PlanFailed:

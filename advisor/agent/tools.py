@@ -203,7 +203,7 @@ class CallLog:
                 raise PlanAborted(self.aborted)
             self._seen[key] += 1
             if self._seen[key] > self.max_repeats + 1:
-                self.aborted = f"the model repeated the call {name}({_short(arguments)})"
+                self.aborted = f"the model repeated the call {name}({describe_arguments(arguments)})"
                 raise PlanAborted(self.aborted)
         started = time.perf_counter()
         try:
@@ -243,8 +243,9 @@ def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _short(arguments: dict) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in arguments.items())[:80]
+def describe_arguments(arguments: dict, limit: int | None = 100) -> str:
+    """A tool call's arguments as one short line: "request='publication', roles=[]"."""
+    return ", ".join(f"{k}={v!r}" for k, v in arguments.items())[:limit]
 
 
 class SearchArgs(BaseModel):

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from ..core.text import CITATION
+from ..core.text import CITATION_WITH_SPACE
 from ..core.types import Evidence, Passage
 from ..grounding import passage_sentences
 from ..llm import Backend, prompts
@@ -29,7 +29,7 @@ def passage_line(n: int, passage: Passage) -> str:
     """A passage as a model sees it: "[n] text", with instruction-like sentences removed and the paper's own
     reference markers written "(reference 3)", so they cannot be mistaken for passage numbers."""
     body = " ".join(s for s in passage_sentences(passage) if not is_instruction_like(s))
-    body = CITATION.sub(lambda m: f" (reference {m.group(1)})", body).replace("  (reference", " (reference")
+    body = CITATION_WITH_SPACE.sub(lambda m: f" (reference {m.group(1)})", body)
     return prompts.PASSAGE_LINE.format(n=n, text=body)
 
 
