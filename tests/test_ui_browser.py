@@ -325,6 +325,21 @@ def test_a_planning_model_shows_its_calls_and_the_offline_answer_while_it_works(
         session.close()
 
 
+def test_the_page_says_the_models_are_loading_until_they_are(app, browser):
+    app.library.models_status = "loading"  # what `advisor serve` sets until its warm-up thread is done
+    session = Session(browser, app.url)
+    try:
+        note = session.page.locator("#models-note")
+        note.get_by_text("Loading the models").wait_for(timeout=10_000)
+        app.library.models_status = "ready"
+        session.page.wait_for_function(
+            "!document.querySelector('#models-note').innerText.includes('Loading')", timeout=10_000
+        )
+    finally:
+        app.library.models_status = "not-loaded"
+        session.close()
+
+
 def test_empty_message_sends_nothing_and_shows_a_hint(session):
     page = session.page
     page.wait_for_timeout(500)  # let the page finish its own start-up requests

@@ -32,6 +32,16 @@ def build_app(
     with gr.Blocks(title="Continuum Advisor", analytics_enabled=False) as demo:
         session = gr.State(ChatSession())
         gr.Markdown(INTRO)
+        models_note = gr.Markdown(lib.models_note(), elem_id="models-note")
+        # Polls only while the models load: each tick refreshes the note and stops the timer once it is empty.
+        poll = gr.Timer(1.0, active=lib.models_status == "loading")
+
+        def refresh_models_note():
+            note = lib.models_note()
+            return note, gr.Timer(active=bool(note) and lib.models_status == "loading")
+
+        poll.tick(refresh_models_note, outputs=[models_note, poll], queue=False, show_progress="hidden")
+        demo.load(refresh_models_note, outputs=[models_note, poll], queue=False, show_progress="hidden")
         with gr.Tabs():
             ChatTab(lib, settings).build(session)
             FitTab(lib, settings).build(session)

@@ -27,6 +27,12 @@ AUDIT_NOTES = {
 }
 
 
+MODEL_NOTES = {
+    "loading": "Loading the models (seconds after start); a question asked now waits for them.",
+    "failed": "The models failed to load at start; the first question will try again.",
+}
+
+
 class Library:
     """What the tabs need from the advisor: answers, role fit, corpus files, passages, audit verdicts."""
 
@@ -40,6 +46,7 @@ class Library:
         self._answer_stream = answer_stream
         self.audit: list[dict] = []  # citation verdicts, filled by load_audit
         self.audit_status = "not-loaded"
+        self.models_status = "not-loaded"  # `advisor serve` loads the models after the page is up
 
     def answer_stream(self, question: str, history: list[dict]) -> Iterator[dict]:
         if self._answer_stream is not None:
@@ -100,6 +107,10 @@ class Library:
         except Exception:
             log.exception("citation audit failed; the explorer shows no verdicts")
             self.audit_status = "failed"
+
+    def models_note(self) -> str:
+        """What the page says while the models load (nothing once they are ready)."""
+        return MODEL_NOTES.get(self.models_status, "")
 
     def audit_note(self) -> str:
         return AUDIT_NOTES.get(self.audit_status, "")

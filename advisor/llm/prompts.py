@@ -55,6 +55,10 @@ NOT_COVERED = (
     "The nearest passages are listed as related reading, not as support."
 )
 EVIDENCE_INTRO = "From the sources:"
+LOCAL_NOT_INSTALLED = (
+    "the bundled model is not installed yet: the first `make run` compiles llama.cpp in the background "
+    "(about 8 minutes; progress in .venv/llama-build.log)"
+)
 BACKEND_FAILED = "The language model was unavailable ({reason}); this answer is composed from the cited evidence only."
 DRAFT_DROPPED = "The model's draft did not hold up against the sources; showing the cited evidence instead."
 AGENT_FALLBACK = (

@@ -16,7 +16,7 @@ from ..core.cache import OnceCache
 from ..core.settings import Settings, get_settings
 from ..core.text import prepare_input
 from ..core.types import Answer, Evidence, Mode, PassageKind
-from ..llm import Backend, BackendError, get_backend, prompts
+from ..llm import Backend, BackendError, BackendNotInstalled, get_backend, prompts, resolve_spec
 from ..retrieval import Retriever, get_retriever
 from .compose import assemble, evidence_claims
 from .coverage import Vocabulary, assess_coverage
@@ -63,17 +63,23 @@ class AnswerEngine:
         self._backend_name = backend_name
         self._backend: Backend | None = None
         self._backend_error: str | None = None
+        self._backend_spec: str | None = None  # "auto" resolved once (it probes a server)
+        self._backend_pending = False
         self._vocabularies: OnceCache[Vocabulary] = OnceCache(maxsize=1)  # one per index generation
 
     def backend(self) -> Backend | None:
-        if self._backend is None and self._backend_error is None:
+        """The chat model, made once; a backend that failed stays failed, except the bundled model while
+        its runtime is still being installed (asked again on every call, so the app picks it up)."""
+        if self._backend is None and (self._backend_error is None or self._backend_pending):
             if isinstance(self._llm, BaseChatModel):
                 self._backend = Backend(self._backend_name or "custom", self._llm, reports_finish=False)
             else:
                 try:
-                    self._backend = get_backend(self._llm, self.settings)
+                    self._backend_spec = self._backend_spec or resolve_spec(self._llm, self.settings)
+                    self._backend = get_backend(self._backend_spec, self.settings)
+                    self._backend_error, self._backend_pending = None, False
                 except BackendError as exc:
-                    self._backend_error = str(exc)
+                    self._backend_error, self._backend_pending = str(exc), isinstance(exc, BackendNotInstalled)
         return self._backend
 
     @property
