@@ -151,6 +151,12 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
         ("What do ○ and ✓ mean in Table 1?", ["minimally or indirectly", "frequently involved"], "table1"),
         ("What is the title of reference 11?", ["Research Engineering FAQs"], "references"),
         ("Which reference is the Chinchilla paper?", ["Training Compute-Optimal"], "references"),
+        # what the paper cites for a topic: every citation of that phrase, not the one closest title
+        (
+            "What sources does the paper cite for scaling laws?",
+            ["Scaling Laws for Neural", "Compute-Optimal"],
+            "references",
+        ),
         ("What does Figure 1 show?", ["spectrum"], "paper_section"),
         ("What research are foundation-model platforms oriented toward?", ["efficiency"], "archetypes"),
     ],
@@ -186,6 +192,31 @@ def test_a_follow_up_resolves_through_the_conversation_state(chat_engine):
     first, second = list(chat_engine.converse(["Who wrote reference 12?", "what year was it published?"]))
     assert "Huyen" in first.answer
     assert "Reference 12" in second.answer and ("2021" in second.answer or "2022" in second.answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "follows"),
+    [
+        ("how long did that hiring process take?", "Does it support the paper's claim?", True),
+        ("which of those roles writes the most code?", "What roles does the paper describe?", True),
+        ("What degree do research scientist roles usually require?", "What is reference 4?", False),
+        ("Which reference is the Chinchilla paper?", "What does Figure 1 show?", False),
+    ],
+)
+def test_the_learned_follow_up_model_reads_whether_a_question_leans_on_the_previous_one(
+    chat_engine, question, previous, follows
+):
+    p = chat_engine.policy.intent_model().follow_up_probability(question, previous)
+    assert (p >= 0.5) is follows, p
+
+
+def test_a_follow_up_about_a_source_searches_inside_it(chat_engine):
+    """The answer is only in reference 4's own text; the follow-up names neither it nor Meta."""
+    first, second = list(chat_engine.converse(["What is reference 4?", "how long did that hiring process take?"]))
+    assert "Lakshman" in first.answer
+    search = next(s for s in second.steps if s.tool == "search_passages")
+    assert search.arguments.get("within") == [4]
+    assert "two months" in second.answer and second.mode != Mode.NOT_COVERED
 
 
 def _advisor(settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

@@ -210,6 +210,11 @@ def test_follow_up_is_rewritten_deterministically():
     ]
     assert condense_deterministic("and at Meta?", history) == "What do research scientists do at Meta?"
     assert condense_deterministic("What is a research engineer?", history) == "What is a research engineer?"
+    # naming its own entity and asking its own question, a follow-up stands alone (the swap would drop "hire")
+    own = "and what about OpenAI, whom does it hire?"
+    assert condense_deterministic(own, history, follow_up=True) == own
+    # a follow-up the planner recognised without surface cues follows the previous question
+    assert condense_deterministic("how long did that take?", history, follow_up=True).startswith("What do research")
 
 
 def test_follow_up_answer_uses_the_rewritten_question(plain_engine):

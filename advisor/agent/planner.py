@@ -43,22 +43,28 @@ class Example:
     question: str
     intent: str
     previous: str = ""
+    follow_up: bool = False  # the question leans on `previous` (labelled in followups.jsonl)
 
 
-def load_examples(path: Path | None = None) -> list[Example]:
-    return list(_examples(path or training_file("intents.jsonl")))
+def load_examples(paths: Sequence[Path] | None = None) -> list[Example]:
+    """Standalone questions (intents.jsonl) and questions asked after another one (followups.jsonl: a
+    follow-up, or a new question that happens to come second)."""
+    paths = paths or (training_file("intents.jsonl"), training_file("followups.jsonl"))
+    return [e for path in paths for e in _examples(path)]
 
 
 @lru_cache(maxsize=4)
 def _examples(path: Path) -> tuple[Example, ...]:
     rows = load_jsonl(path)
     return tuple(
-        Example(str(r["q"]), str(r["intent"]), str(r.get("prev") or "")) for r in rows if r.get("intent") in INTENTS
+        Example(str(r["q"]), str(r["intent"]), str(r.get("prev") or ""), r.get("standalone") is False)
+        for r in rows
+        if r.get("intent") in INTENTS
     )
 
 
 def data_key(examples: Sequence[Example], model_name: str) -> str:
-    payload = json.dumps([[e.question, e.intent, e.previous] for e in examples] + [model_name])
+    payload = json.dumps([[e.question, e.intent, e.previous, e.follow_up] for e in examples] + [model_name])
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -80,6 +86,14 @@ class IntentModel:
         self.model = LogisticRegression(C=regularization, max_iter=2000, class_weight="balanced")
         self.model.fit(self._x, self._y)
         self.labels = tuple(str(c) for c in self.model.classes_)
+        # Follow-up or not, given the previous question: the labelled pairs, and every standalone question
+        # after a random previous one as a question that does not lean on it.
+        paired = [e for e in augmented if e.previous]
+        self.follow_up_model = LogisticRegression(C=regularization, max_iter=2000, class_weight="balanced")
+        self.follow_up_model.fit(
+            self.pair_features([e.question for e in paired], [e.previous for e in paired]),
+            np.array([e.follow_up for e in paired]),
+        )
 
     def features(self, questions: Sequence[str], previous: Sequence[str]) -> np.ndarray:
         texts = list(questions) + [p for p in previous if p]
@@ -89,6 +103,16 @@ class IntentModel:
         dims = q.shape[1] if len(q) else 384
         prev = np.vstack([lookup[p] if p else np.zeros(dims, np.float32) for p in previous]) if previous else q * 0
         return np.hstack([q, 0.5 * prev])
+
+    def pair_features(self, questions: Sequence[str], previous: Sequence[str]) -> np.ndarray:
+        vectors = encode_cached(self.embedder, list(questions) + list(previous))
+        q, prev = vectors[: len(questions)], vectors[len(questions) :]
+        return np.hstack([q, prev, q * prev])
+
+    def follow_up_probability(self, question: str, previous: str) -> float:
+        """P(the question leans on the previous one): "how long did that process take?" does, "What do
+        research engineers do at Meta?" does not."""
+        return float(self.follow_up_model.predict_proba(self.pair_features([question], [previous]))[0][1])
 
     def probabilities(self, question: str, previous: str = "") -> dict[str, float]:
         row = self.model.predict_proba(self.features([question], [previous]))[0]

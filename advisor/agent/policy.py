@@ -168,8 +168,12 @@ class OfflinePolicy:
         intent = max(intents, key=intents.get)
         box = self.toolbox
         entities = find_entities(text, box.organisations, box.references)
-        follow_up = bool(state.last) and looks_like_follow_up(text)
-        standalone = condense_question(text, list(history), self.answers.backend()) if follow_up and history else text
+        follow_up = bool(state.last) and self.is_follow_up(text, previous)
+        standalone = (
+            condense_question(text, list(history), self.answers.backend(), follow_up=True)
+            if follow_up and history
+            else text
+        )
         refs = list(entities.references)
         if not refs and state.last and intent in ("reference", "claim_check"):
             # A question that names no reference of its own ("who wrote it?", "did the paper quote her
@@ -183,10 +187,11 @@ class OfflinePolicy:
             elif earlier:
                 refs = list(earlier[:1])
         roles = list(entities.roles) or (list(state.recent("roles")) if follow_up and intent == "table" else [])
+        within = (state.last.cited_refs or state.last.entities.references) if state.last else ()
         evidence = clock.run(
             "search_passages",
-            {"query": standalone},
-            lambda: box.search(standalone),
+            {"query": standalone, **({"within": list(within)} if within else {})},
+            lambda: box.search(standalone, within),
             lambda ev: f"{len(ev)} passages, best {ev[0].passage.id}" if ev else "nothing",
         )
         if not refs and intent in ("reference", "claim_check"):
@@ -226,6 +231,13 @@ class OfflinePolicy:
         return Observation(
             text, standalone, intents, replace(entities, references=tuple(refs)), evidence, tool, row, steps
         )
+
+    def is_follow_up(self, text: str, previous: str) -> bool:
+        """A question leans on the previous one when it starts or refers like a follow-up ("and at Meta?",
+        "does it ...") or when the learned follow-up model says so ("how long did that process take?")."""
+        if looks_like_follow_up(text):
+            return True
+        return self.intent_model().follow_up_probability(text, previous) >= self.settings.agent.follow_up_threshold
 
     def section_for(self, text: str, standalone: str, follow_up: bool) -> ToolResult:
         """A follow-up that names a part of its own ("and the limitations?") is read on its own words."""

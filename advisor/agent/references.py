@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from ..audit import CitingSentence
+import numpy as np
+
+from ..audit import CitingSentence, citation_pairs
 from ..core.text import shorten, strip_citations, strip_markdown
 from ..core.types import Passage, PassageKind
 from ..corpus import Reference
@@ -45,6 +47,27 @@ def _surnames(ref: Reference) -> list[str]:
     return names
 
 
+def cited_for(request: str, citing: Sequence[CitingSentence], embedder, margin: float) -> tuple[list[int], float]:
+    """What the paper cites for a topic ("What does the paper cite for scaling laws?"): the citation whose
+    attributed words (the audit's cut: the cited term, clause or sentence) are closest to the request, with
+    every other citation of the same sentence within `margin` of it ("planners [21] and tool [25]
+    registries"), in the sentence's order; and the best similarity."""
+    pairs = [pair for sentence in citing for pair in citation_pairs(sentence)]
+    if not pairs or not request.strip():
+        return [], 0.0
+    words = [strip_citations(strip_markdown(p.attributed)).strip() or p.sentence.text for p in pairs]
+    vectors = encode_cached(embedder, [request] + words)
+    sims = vectors[1:] @ vectors[0]
+    best = int(np.argmax(sims))
+    sentence = pairs[best].sentence.start
+    chosen = [
+        (p.marker_start, p.ref)
+        for p, sim in zip(pairs, sims)
+        if p.sentence.start == sentence and float(sim) >= float(sims[best]) - margin
+    ]
+    return list(dict.fromkeys(ref for _, ref in sorted(chosen))), float(sims[best])
+
+
 def match_references(
     request: str,
     numbers: Sequence[int],
@@ -52,9 +75,12 @@ def match_references(
     entries: Mapping[int, Passage],
     embedder,
     min_similarity: float,
+    citing: Sequence[CitingSentence] = (),
+    cited_for_margin: float = 0.15,
 ) -> tuple[list[int], float]:
     """The references a request is about and how sure the match is: numbers it names, else authors whose
-    surname it uses, else entries whose wording is closest to it (topic or title)."""
+    surname it uses, else the closer of two readings of a topic: the entries whose wording (title, entry)
+    is closest to it, or what the paper cites for it (`cited_for`: all of a sentence's citations of it)."""
     if numbers:
         return [n for n in numbers if n in references], 1.0
     by_author = [
@@ -70,6 +96,9 @@ def match_references(
     sims = vectors[1:] @ vectors[0]
     order = sorted(range(len(candidates)), key=lambda i: -float(sims[i]))
     best = float(sims[order[0]])
+    for_topic, topic_best = cited_for(request, citing, embedder, cited_for_margin)
+    if for_topic and topic_best > best and topic_best >= min_similarity:
+        return [n for n in for_topic if n in references][:6], topic_best
     if best < min_similarity:
         return [], best
     return [candidates[i] for i in order if float(sims[i]) >= best - 0.04][:3], best
@@ -159,7 +188,7 @@ def lookup_reference(
         for p in passages
         if p.doc == "paper" and p.kind == PassageKind.REFERENCE and p.text.startswith("[")
     }
-    matched, strength = match_references(request, numbers, references, entries, embedder, min_similarity)
+    matched, strength = match_references(request, numbers, references, entries, embedder, min_similarity, citing)
     by_doc: dict[str, list[Passage]] = {}
     for p in passages:
         by_doc.setdefault(p.doc, []).append(p)

@@ -80,9 +80,22 @@ class Toolbox:
         return archetype_paragraphs(self.passages)
 
     # -- the tools
-    def search(self, query: str) -> list[Evidence]:
-        """The answer engine's retrieval (hybrid search plus passages of the sources the best hits cite)."""
-        return self._retrieve(query)
+    def search(self, query: str, within: Sequence[int] = ()) -> list[Evidence]:
+        """The answer engine's retrieval (hybrid search plus passages of the sources the best hits cite), and
+        for each reference in `within` (what the conversation is about) its source's passages closest to the
+        query: "how long did that hiring process take?" after a question about reference 4 is asked of it."""
+        evidence = self._retrieve(query)
+        if not within or self.settings.agent.focus_passages <= 0:
+            return evidence
+        have = {e.passage.id for e in evidence}
+        floor = min((e.score for e in evidence), default=0.0)
+        vector = self.retriever.embedder.encode([query])[0]
+        for ref in list(dict.fromkeys(within))[:2]:
+            for passage, sim in self.retriever.best_in_source(ref, vector, self.settings.agent.focus_passages):
+                if passage.id not in have:
+                    have.add(passage.id)
+                    evidence.append(Evidence(passage, floor * 0.5, ("conversation",), {"dense_sim": sim}))
+        return evidence
 
     def table1(self, request: str, roles: Sequence[str] = ()) -> ToolResult:
         return lookup_table(self.table, request, roles, self.embedder, self.settings.agent.table_min_score)

@@ -169,6 +169,12 @@ class AgentSettings(BaseSettings):
     reference_min_similarity: float = Field(0.3, description="A reference matches a topic at this cosine.")
     quote_sentences: int = Field(3, description="Sentences a section or archetype answer quotes.")
     tool_statements: int = Field(7, description="Most statements in an answer composed from a tool result.")
+    follow_up_threshold: float = Field(
+        0.5, description="A question is read as a follow-up of the previous one at this P(follow-up) (learned)."
+    )
+    focus_passages: int = Field(
+        2, description="A follow-up also searches the source the previous answer was about: its passages this many."
+    )
     search_quotes: int = Field(
         1, description="Best passage-search sentences quoted after a tool's statements (those it did not cite)."
     )
