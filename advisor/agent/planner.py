@@ -43,7 +43,7 @@ class Example:
     question: str
     intent: str
     previous: str = ""
-    follow_up: bool = False  # the question leans on `previous` (labelled in followups.jsonl)
+    follow_up: bool | None = None  # whether it leans on `previous`: labelled in followups.jsonl, else unknown
 
 
 def load_examples(paths: Sequence[Path] | None = None) -> list[Example]:
@@ -57,10 +57,14 @@ def load_examples(paths: Sequence[Path] | None = None) -> list[Example]:
 def _examples(path: Path) -> tuple[Example, ...]:
     rows = load_jsonl(path)
     return tuple(
-        Example(str(r["q"]), str(r["intent"]), str(r.get("prev") or ""), r.get("standalone") is False)
+        Example(str(r["q"]), str(r["intent"]), str(r.get("prev") or ""), _follow_up_label(r))
         for r in rows
         if r.get("intent") in INTENTS
     )
+
+
+def _follow_up_label(row: dict) -> bool | None:
+    return not row["standalone"] if isinstance(row.get("standalone"), bool) else None
 
 
 def data_key(examples: Sequence[Example], model_name: str) -> str:
@@ -79,7 +83,8 @@ class IntentModel:
         # only matter when the question leans on it.
         standalone = [e for e in self.examples if not e.previous]
         augmented = list(self.examples) + [
-            Example(e.question, e.intent, standalone[int(rng.integers(len(standalone)))].question) for e in standalone
+            Example(e.question, e.intent, standalone[int(rng.integers(len(standalone)))].question, follow_up=False)
+            for e in standalone
         ]
         self._x = self.features([e.question for e in augmented], [e.previous for e in augmented])
         self._y = np.array([e.intent for e in augmented])
@@ -88,7 +93,7 @@ class IntentModel:
         self.labels = tuple(str(c) for c in self.model.classes_)
         # Follow-up or not, given the previous question: the labelled pairs, and every standalone question
         # after a random previous one as a question that does not lean on it.
-        paired = [e for e in augmented if e.previous]
+        paired = [e for e in augmented if e.previous and e.follow_up is not None]
         self.follow_up_model = LogisticRegression(C=regularization, max_iter=2000, class_weight="balanced")
         self.follow_up_model.fit(
             self.pair_features([e.question for e in paired], [e.previous for e in paired]),
@@ -105,9 +110,11 @@ class IntentModel:
         return np.hstack([q, 0.5 * prev])
 
     def pair_features(self, questions: Sequence[str], previous: Sequence[str]) -> np.ndarray:
+        """The question's vector and its product with the previous one's; the previous vector alone is left
+        out (with it, the model learned which earlier questions its training pairs had: dev AUC 0.80 vs 0.90)."""
         vectors = encode_cached(self.embedder, list(questions) + list(previous))
         q, prev = vectors[: len(questions)], vectors[len(questions) :]
-        return np.hstack([q, prev, q * prev])
+        return np.hstack([q, q * prev])
 
     def follow_up_probability(self, question: str, previous: str) -> float:
         """P(the question leans on the previous one): "how long did that process take?" does, "What do

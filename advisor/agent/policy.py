@@ -200,7 +200,7 @@ class OfflinePolicy:
             named = box.reference(standalone, [])
             if intent == "reference":
                 refs = (
-                    list(named.refs[:3])
+                    list(named.refs)
                     or [e.passage.ref for e in evidence[:3] if e.passage.ref and e.passage.doc != "paper"][:1]
                 )
             elif named.strength >= 0.9:  # a claim check names its source by author, not by topic
