@@ -219,6 +219,18 @@ def test_a_follow_up_about_a_source_searches_inside_it(chat_engine):
     assert "two months" in second.answer and second.mode != Mode.NOT_COVERED
 
 
+def test_an_ordinal_follow_up_reads_that_one_of_the_previous_answers_references(chat_engine):
+    first, second = list(
+        chat_engine.converse(
+            ["What does the paper cite for episodic and long-horizon memory?", "what does the second one propose?"]
+        )
+    )
+    assert "Reference 26" in first.answer and "Reference 27" in first.answer
+    search = next(s for s in second.steps if s.tool == "search_passages")
+    assert search.arguments.get("within") == [27]
+    assert any(c.evidence.passage.doc == "ref-27" for c in second.citations), second.answer
+
+
 def _advisor(settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {
         "ADVISOR_INDEX_DIR": str(settings.index_dir),

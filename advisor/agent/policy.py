@@ -188,10 +188,28 @@ class OfflinePolicy:
                 refs = list(earlier[:1])
         roles = list(entities.roles) or (list(state.recent("roles")) if follow_up and intent == "table" else [])
         within = (state.last.cited_refs or state.last.entities.references) if state.last else ()
+        focused = False
+        if entities.ordinal is not None and state.last:  # "the second one": that one of the previous turn's
+            earlier = state.recent("references")
+            if -len(earlier) <= entities.ordinal < len(earlier):
+                within, focused = (earlier[entities.ordinal],), True
+                # its referent is a cited work, so no part of the paper (a section, an archetype, Table 1) is
+                # what it asks about: that probability goes to the passage search
+                paper_parts = sum(intents.get(k, 0.0) for k in ("section", "archetypes", "table"))
+                intents = {
+                    **intents,
+                    "section": 0.0,
+                    "archetypes": 0.0,
+                    "table": 0.0,
+                    "search": intents.get("search", 0.0) + paper_parts,
+                }
+                intent = max(intents, key=intents.get)
+                # the question is about that work now, not about what the previous question asked
+                standalone = f"{text.rstrip()} — {box.references[within[0]].title}"
         evidence = clock.run(
             "search_passages",
             {"query": standalone, **({"within": list(within)} if within else {})},
-            lambda: box.search(standalone, within),
+            lambda: box.search(standalone, within, lead=focused),
             lambda ev: f"{len(ev)} passages, best {ev[0].passage.id}" if ev else "nothing",
         )
         if not refs and intent in ("reference", "claim_check"):

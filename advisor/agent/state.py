@@ -22,7 +22,9 @@ _REFERENCE_NUMBER = re.compile(
     r"|\[)(\d{1,2})(?:\s*(?:[-–]|to)\s*(\d{1,2}))?\]?",
     re.I,
 )
-_ORDINAL_REFERENCE = re.compile(r"\b(first|second|third|fourth|last)\s+(?:one|reference|source|citation)\b", re.I)
+_ORDINAL_REFERENCE = re.compile(
+    r"\b(first|second|third|fourth|last)\s+(?:one|reference|source|citation|paper|work|of (?:those|them|these))\b", re.I
+)
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "last": -1}
 
 

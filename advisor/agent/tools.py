@@ -80,22 +80,33 @@ class Toolbox:
         return archetype_paragraphs(self.passages)
 
     # -- the tools
-    def search(self, query: str, within: Sequence[int] = ()) -> list[Evidence]:
+    def search(self, query: str, within: Sequence[int] = (), lead: bool = False) -> list[Evidence]:
         """The answer engine's retrieval (hybrid search plus passages of the sources the best hits cite), and
         for each reference in `within` (what the conversation is about) its source's passages closest to the
-        query: "how long did that hiring process take?" after a question about reference 4 is asked of it."""
+        query: "how long did that hiring process take?" after a question about reference 4 is asked of it.
+        `lead`: the question is about that source itself ("what does the second one propose?"), so its passages
+        come first rather than after the search's."""
         evidence = self._retrieve(query)
         if not within or self.settings.agent.focus_passages <= 0:
             return evidence
         have = {e.passage.id for e in evidence}
-        floor = min((e.score for e in evidence), default=0.0)
+        # ranked below the search's passages, or above them when the question is about that source itself
+        score = (
+            max((e.score for e in evidence), default=1.0) * 1.01
+            if lead
+            else min((e.score for e in evidence), default=0.0) * 0.5
+        )
         vector = self.retriever.embedder.encode([query])[0]
+        focused = []
         for ref in list(dict.fromkeys(within))[:2]:
             for passage, sim in self.retriever.best_in_source(ref, vector, self.settings.agent.focus_passages):
-                if passage.id not in have:
+                if passage.id not in have or lead:
                     have.add(passage.id)
-                    evidence.append(Evidence(passage, floor * 0.5, ("conversation",), {"dense_sim": sim}))
-        return evidence
+                    focused.append(Evidence(passage, score, ("conversation",), {"dense_sim": sim}))
+        if lead:
+            moved = {e.passage.id for e in focused}
+            return focused + [e for e in evidence if e.passage.id not in moved]
+        return evidence + focused
 
     def table1(self, request: str, roles: Sequence[str] = ()) -> ToolResult:
         return lookup_table(self.table, request, roles, self.embedder, self.settings.agent.table_min_score)
