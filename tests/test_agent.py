@@ -70,6 +70,15 @@ def test_the_composer_drops_what_does_not_hold_and_numbers_citations_from_one():
     assert [e.passage.id for e in evidence] == [ROW.id] and dropped == 1
 
 
+def test_a_question_about_a_cited_work_moves_the_paper_parts_probability_to_the_search():
+    from advisor.agent.policy import about_a_cited_work
+
+    moved = about_a_cited_work({"section": 0.5, "table": 0.1, "search": 0.2, "reference": 0.2})
+    assert moved["section"] == moved["table"] == moved["archetypes"] == 0.0
+    assert moved["search"] == pytest.approx(0.8) and moved["reference"] == 0.2
+    assert sum(moved.values()) == pytest.approx(1.0)
+
+
 def test_describe_steps_is_one_line_of_what_the_tools_did():
     steps = [
         Step("planner", {}, "table 0.9", 1.0),

@@ -193,16 +193,7 @@ class OfflinePolicy:
             earlier = state.recent("references")
             if -len(earlier) <= entities.ordinal < len(earlier):
                 within, focused = (earlier[entities.ordinal],), True
-                # its referent is a cited work, so no part of the paper (a section, an archetype, Table 1) is
-                # what it asks about: that probability goes to the passage search
-                paper_parts = sum(intents.get(k, 0.0) for k in ("section", "archetypes", "table"))
-                intents = {
-                    **intents,
-                    "section": 0.0,
-                    "archetypes": 0.0,
-                    "table": 0.0,
-                    "search": intents.get("search", 0.0) + paper_parts,
-                }
+                intents = about_a_cited_work(intents)
                 intent = max(intents, key=intents.get)
                 # the question is about that work now, not about what the previous question asked
                 standalone = f"{text.rstrip()} — {box.references[within[0]].title}"
@@ -394,6 +385,17 @@ class OfflinePolicy:
         yield from self.answers.stream_from_evidence(
             text, seen.standalone, seen.evidence, notices, clock, draft_allowed=drafts, steps=tuple(steps), **fields
         )
+
+
+PAPER_PART_INTENTS = ("section", "archetypes", "table")
+
+
+def about_a_cited_work(intents: dict[str, float]) -> dict[str, float]:
+    """Intent probabilities for a question whose referent is a cited work ("what does the second one
+    propose?"): no part of the paper (a section, an archetype, Table 1) is what it asks about, so their
+    probability goes to the passage search."""
+    moved = sum(intents.get(k, 0.0) for k in PAPER_PART_INTENTS)
+    return {**intents, **dict.fromkeys(PAPER_PART_INTENTS, 0.0), "search": intents.get("search", 0.0) + moved}
 
 
 def turn_metadata(answer: Answer) -> dict:
