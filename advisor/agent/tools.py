@@ -20,6 +20,7 @@ from ..core.settings import Settings
 from ..core.types import Evidence, Passage, Step
 from ..corpus import PAPER_FILE, load_references, read_text
 from ..fit import parse_table1
+from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import passage_line
 from ..retrieval import Retriever
@@ -96,7 +97,9 @@ class Toolbox:
             if lead
             else min((e.score for e in evidence), default=0.0) * 0.5
         )
-        vector = self.retriever.embedder.encode([query])[0]
+        vector = encode_cached(self.retriever.embedder, [query])[
+            0
+        ]  # cached: answerability and sentence ranking reuse it
         focused = []
         for ref in list(dict.fromkeys(within))[:2]:
             for passage, sim in self.retriever.best_in_source(ref, vector, self.settings.agent.focus_passages):
