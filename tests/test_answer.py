@@ -19,7 +19,15 @@ from advisor.core.jsonl import load_jsonl
 from advisor.core.text import InputError
 from advisor.core.types import Evidence, Passage
 from advisor.grounding import score_support
-from advisor.qa import AnswerEngine, condense_deterministic, numbered_passages_text, verify_draft
+from advisor.qa import (
+    AnswerEngine,
+    Focus,
+    condense_deterministic,
+    numbered_passages_text,
+    quote_text,
+    rank_sentences,
+    verify_draft,
+)
 
 from .conftest import ROOT
 
@@ -215,6 +223,22 @@ def test_follow_up_is_rewritten_deterministically():
     assert condense_deterministic(own, history, follow_up=True) == own
     # a follow-up the planner recognised without surface cues follows the previous question
     assert condense_deterministic("how long did that take?", history, follow_up=True).startswith("What do research")
+
+
+def test_follow_up_sentences_answer_its_own_words_not_what_was_already_quoted(plain_engine):
+    previous = "What kind of skill profile does the paper say each member of a cross-functional AI team has?"
+    own = "and how are researchers and engineers on those teams evaluated differently?"
+    standalone = f"{previous.rstrip('?')} — {own}"
+    evidence = plain_engine.retrieve(standalone)
+    idf = plain_engine.vocabulary().idf
+
+    def best(focus=None) -> str:
+        return rank_sentences(standalone, evidence, plain_engine.embedder, idf, focus=focus)[0][2]
+
+    already_quoted = f"{quote_text(best())} [1]"
+    assert "T-shaped" in already_quoted  # the standalone question alone ranks the previous answer first
+    follow_up = best(Focus(own, (already_quoted,), repeat_penalty=0.3))
+    assert "T-shaped" not in follow_up
 
 
 def test_follow_up_answer_uses_the_rewritten_question(plain_engine):

@@ -26,6 +26,7 @@ from ..grounding import encode_cached, remember_vectors
 from ..llm import prompts
 from ..qa import (
     AnswerEngine,
+    Focus,
     assemble,
     condense_question,
     looks_like_follow_up,
@@ -55,6 +56,7 @@ class Observation:
     tool: ToolResult | None
     row: np.ndarray
     steps: list[Step] = field(default_factory=list)
+    focus: Focus | None = None
 
     @property
     def intent(self) -> str:
@@ -237,8 +239,11 @@ class OfflinePolicy:
             tool.strength if tool is not None and tool.found else 0.0,
             self.settings.answer.coverage_word_similarity,
         )
+        focus = (
+            Focus(text, (state.last.answer,), self.settings.agent.repeat_penalty) if follow_up and state.last else None
+        )
         return Observation(
-            text, standalone, intents, replace(entities, references=tuple(refs)), evidence, tool, row, steps
+            text, standalone, intents, replace(entities, references=tuple(refs)), evidence, tool, row, steps, focus
         )
 
     def is_follow_up(self, text: str, previous: str) -> bool:
@@ -278,7 +283,7 @@ class OfflinePolicy:
         said = {normalize_ws(strip_citations(c.text)).strip("“” ").lower() for c in claims}
         claims, evidence = list(claims), list(evidence)
         for n, _, sentence, _ in rank_sentences(
-            seen.standalone, seen.evidence, self.embedder, self.answers.vocabulary().idf
+            seen.standalone, seen.evidence, self.embedder, self.answers.vocabulary().idf, focus=seen.focus
         ):
             passage = seen.evidence[n - 1].passage
             quote = quote_text(sentence)
@@ -301,7 +306,9 @@ class OfflinePolicy:
             return False
         if tool.strength >= 0.99:  # the question named the part ("Figure 1", "Section 7")
             return False
-        ranked = rank_sentences(seen.standalone, seen.evidence, self.embedder, self.answers.vocabulary().idf, 0.0)
+        ranked = rank_sentences(
+            seen.standalone, seen.evidence, self.embedder, self.answers.vocabulary().idf, 0.0, seen.focus
+        )
         tool_ids = {p.id for p in tool.passages}
         outside = [score for n, _, _, score in ranked if seen.evidence[n - 1].passage.id not in tool_ids]
         best_tool = max(s.score for s in tool.statements)
@@ -383,7 +390,15 @@ class OfflinePolicy:
                 Step("draft", {"backend": backend.name}, "skipped: the bundled model does not improve answers", 0.0)
             )
         yield from self.answers.stream_from_evidence(
-            text, seen.standalone, seen.evidence, notices, clock, draft_allowed=drafts, steps=tuple(steps), **fields
+            text,
+            seen.standalone,
+            seen.evidence,
+            notices,
+            clock,
+            draft_allowed=drafts,
+            focus=seen.focus,
+            steps=tuple(steps),
+            **fields,
         )
 
 

@@ -91,6 +91,7 @@ class Turn:
     tool: str = ""
     cited_refs: tuple[int, ...] = ()  # references the answer was about (looked up, checked or cited)
     section: str = ""
+    answer: str = ""  # the answer's text: a follow-up does not ask for the same sentences again
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def state_from_history(
                 tool=str(meta.get("tool", "")),
                 cited_refs=cited,
                 section=str(meta.get("section", "")),
+                answer=content,
             )
     if pending is not None:
         state = state.with_turn(pending)

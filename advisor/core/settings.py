@@ -175,6 +175,9 @@ class AgentSettings(BaseSettings):
     focus_passages: int = Field(
         2, description="A follow-up also searches the source the previous answer was about: its passages this many."
     )
+    repeat_penalty: float = Field(
+        0.3, description="A follow-up's sentence ranking lowers a sentence the previous answer already quoted by this."
+    )
     search_quotes: int = Field(
         1, description="Best passage-search sentences quoted after a tool's statements (those it did not cite)."
     )

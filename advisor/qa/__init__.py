@@ -1,6 +1,6 @@
 """Engine: cited answers to questions about the roles (retrieve, draft, verify, compose)."""
 
-from .compose import assemble, evidence_claims, quote_text, rank_sentences
+from .compose import Focus, assemble, evidence_claims, quote_text, rank_sentences
 from .coverage import QUESTION_WORDS, Coverage, Vocabulary, assess_coverage
 from .draft import draft_messages, is_instruction_like, numbered_passages_text, passage_line
 from .engine import AnswerEngine, prepare_question
@@ -18,6 +18,7 @@ __all__ = [
     "condense_deterministic",
     "condense_question",
     "draft_messages",
+    "Focus",
     "evidence_claims",
     "quote_text",
     "rank_sentences",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,18 +16,35 @@ from .coverage import QUESTION_WORDS
 from .draft import is_instruction_like
 
 
+@dataclass(frozen=True)
+class Focus:
+    """What a follow-up adds to sentence ranking: its own words (the standalone question carries the previous
+    one's too) and the earlier answers' texts: a sentence they quoted is not what a follow-up asks for again."""
+
+    own: str = ""
+    said: tuple[str, ...] = ()
+    repeat_penalty: float = 0.0
+
+
+def _said_key(quote: str) -> str:
+    return normalize_ws(quote).strip("“” ").lower()
+
+
 def rank_sentences(
     question: str,
     evidence: Sequence[Evidence],
     embedder,
     idf: dict[str, float] | None = None,
     order_bonus: float = 0.02,
+    focus: Focus | None = None,
 ) -> list[tuple[int, int, str, float]]:
     """Every usable sentence of the evidence, best first, duplicates dropped: (evidence number from 1,
     position in its passage, sentence, score). Score = cosine to the question + IDF-weighted share of the
     question's content words in the sentence (+ `order_bonus` per place of retrieval rank, which breaks
     near-ties; 0 when the passages are not ranked, e.g. a section read in reading order)."""
-    question_words = set(content_words(question)) - QUESTION_WORDS
+    focus = focus or Focus()
+    own = focus.own if focus.own and focus.own != question else ""
+    question_words = (set(content_words(question)) | set(content_words(own))) - QUESTION_WORDS
     weight = {w: (idf or {}).get(w, 1.0) for w in question_words}
     total_weight = sum(weight.values()) or 1.0
     candidates: list[tuple[int, int, str, bool]] = []  # (evidence number, position, sentence, is reference)
@@ -39,8 +57,9 @@ def rank_sentences(
                 candidates.append((n, i, sentence.strip(), is_reference))
     if not candidates:
         return []
-    vectors = encode_cached(embedder, [question] + [c[2] for c in candidates])
-    sims = vectors[1:] @ vectors[0]
+    vectors = encode_cached(embedder, [question, own or question] + [c[2] for c in candidates])
+    sims = vectors[2:] @ ((vectors[0] + vectors[1]) / 2)
+    said = " ".join(_said_key(s) for s in focus.said)
     scores = []
     asks_for_works = bool(_ASKS_FOR_WORKS.search(question))
     for (n, _, sentence, is_reference), sim in zip(candidates, sims):
@@ -49,6 +68,8 @@ def rank_sentences(
         rank_bonus = order_bonus * (len(evidence) - n)
         # A bibliography line answers "who wrote X" but reads badly as an answer to anything else.
         penalty = 0.3 if is_reference and not asks_for_works else 0.0
+        if said and _said_key(quote_text(sentence)) in said:  # quoted by an earlier answer
+            penalty += focus.repeat_penalty
         scores.append(float(sim) + 0.5 * overlap + rank_bonus - penalty)
     ranked: list[tuple[int, int, str, float]] = []
     seen: set[str] = set()
@@ -62,10 +83,15 @@ def rank_sentences(
 
 
 def evidence_claims(
-    question: str, evidence: Sequence[Evidence], embedder, settings: Settings, idf: dict[str, float] | None = None
+    question: str,
+    evidence: Sequence[Evidence],
+    embedder,
+    settings: Settings,
+    idf: dict[str, float] | None = None,
+    focus: Focus | None = None,
 ) -> tuple[list[Claim], list[Claim]]:
     """The best evidence sentences for the question, quoted and cited: (best first, in reading order)."""
-    chosen = rank_sentences(question, evidence, embedder, idf)[: settings.answer.evidence_sentences]
+    chosen = rank_sentences(question, evidence, embedder, idf, focus=focus)[: settings.answer.evidence_sentences]
 
     def claims(rows):
         return [Claim(quote_text(sentence), (n,), 1.0, True, Origin.QUOTE) for n, _, sentence, _ in rows]

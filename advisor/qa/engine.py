@@ -18,7 +18,7 @@ from ..core.text import prepare_input
 from ..core.types import Answer, Evidence, Mode, PassageKind
 from ..llm import Backend, BackendError, BackendNotInstalled, get_backend, prompts, resolve_spec
 from ..retrieval import Retriever, get_retriever
-from .compose import assemble, evidence_claims
+from .compose import Focus, assemble, evidence_claims
 from .coverage import Vocabulary, assess_coverage
 from .draft import draft_messages, stream_draft
 from .followup import condense_question
@@ -162,6 +162,7 @@ class AnswerEngine:
         notices: list[str],
         clock: Stopwatch,
         draft_allowed: bool = True,
+        focus: Focus | None = None,
         **fields,
     ) -> Iterator[dict]:
         """Draft (if a backend is configured), verify, compose: events, then the answer."""
@@ -170,7 +171,7 @@ class AnswerEngine:
         draft = ""
         if backend is not None:
             # The verified evidence answer first: the reader has it while the (slower, bounded) draft runs.
-            quotes, _ = self.compose(standalone, evidence, Verified([], 0, []))
+            quotes, _ = self.compose(standalone, evidence, Verified([], 0, []), focus)
             yield {
                 "type": "preview",
                 "answer": assemble(text, quotes, evidence, grounded=bool(quotes), mode=Mode.EVIDENCE, **common),
@@ -194,7 +195,7 @@ class AnswerEngine:
             else Verified([], 0, [])
         )
         clock.mark("verify_s", since=verify_started)
-        claims, mode = self.compose(standalone, evidence, verified)
+        claims, mode = self.compose(standalone, evidence, verified, focus)
         if mode == Mode.EVIDENCE and draft and verified.total:
             notices.append(prompts.DRAFT_DROPPED)
         clock.mark("total_s")
@@ -215,11 +216,11 @@ class AnswerEngine:
             ),
         }
 
-    def compose(self, question: str, evidence: Sequence[Evidence], verified: Verified):
+    def compose(self, question: str, evidence: Sequence[Evidence], verified: Verified, focus: Focus | None = None):
         """Grounded: the most direct evidence sentences, then the model's verified sentences that add to
         them. Evidence: quoted evidence sentences alone, when too little of the draft survived."""
         knobs = self.settings.answer
-        best, quotes = evidence_claims(question, evidence, self.embedder, self.settings, self.vocabulary().idf)
+        best, quotes = evidence_claims(question, evidence, self.embedder, self.settings, self.vocabulary().idf, focus)
         survived = len(verified.claims) / verified.total if verified.total else 0.0
         if verified.claims and survived >= knobs.min_surviving_share:
             lead = best[: knobs.grounded_lead_quotes]
