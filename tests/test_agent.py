@@ -240,6 +240,17 @@ def test_an_ordinal_follow_up_reads_that_one_of_the_previous_answers_references(
     assert any(c.evidence.passage.doc == "ref-27" for c in second.citations), second.answer
 
 
+def test_a_work_known_by_what_it_is_about_leads_the_answer_and_the_follow_up(chat_engine):
+    """No title says "Minecraft"; Voyager's own abstract does. The topic lookup matches several agent papers,
+    the search found Voyager's text: it leads, and "its" in the follow-up reads Voyager."""
+    first, second = list(
+        chat_engine.converse(["Which reference is the Minecraft agent paper?", "what are its three key components?"])
+    )
+    lookup = next(s for s in first.steps if s.tool == "references")
+    assert lookup.arguments["refs"][0] == 24 and first.answer.startswith("Reference 24"), first.answer
+    assert "skill library" in second.answer, second.answer
+
+
 def _advisor(settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {
         "ADVISOR_INDEX_DIR": str(settings.index_dir),

@@ -202,7 +202,7 @@ class OfflinePolicy:
         evidence = clock.run(
             "search_passages",
             {"query": standalone, **({"within": list(within)} if within else {})},
-            lambda: box.search(standalone, within, lead=focused),
+            lambda: box.search(standalone, within, lead=focused, asked=text if follow_up else ""),
             lambda ev: f"{len(ev)} passages, best {ev[0].passage.id}" if ev else "nothing",
         )
         if not refs and intent in ("reference", "claim_check"):
@@ -210,10 +210,11 @@ class OfflinePolicy:
             # the reference lookup by name, else the source the passage search found first.
             named = box.reference(standalone, [])
             if intent == "reference":
-                refs = (
-                    list(named.refs)
-                    or [e.passage.ref for e in evidence[:3] if e.passage.ref and e.passage.doc != "paper"][:1]
-                )
+                found = [e.passage.ref for e in evidence[:3] if e.passage.ref and e.passage.doc != "paper"][:1]
+                # of several works matched by topic (not by number or author, which keep the list's order), the
+                # one whose own text the search found best comes first
+                by_topic = named.strength < 0.9
+                refs = sorted(named.refs, key=lambda n: by_topic and n not in found) or found
             elif named.strength >= 0.9:  # a claim check names its source by author, not by topic
                 refs = list(named.refs[:1])
         tool = None

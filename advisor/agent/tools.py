@@ -81,12 +81,13 @@ class Toolbox:
         return archetype_paragraphs(self.passages)
 
     # -- the tools
-    def search(self, query: str, within: Sequence[int] = (), lead: bool = False) -> list[Evidence]:
+    def search(self, query: str, within: Sequence[int] = (), lead: bool = False, asked: str = "") -> list[Evidence]:
         """The answer engine's retrieval (hybrid search plus passages of the sources the best hits cite), and
         for each reference in `within` (what the conversation is about) its source's passages closest to the
         query: "how long did that hiring process take?" after a question about reference 4 is asked of it.
         `lead`: the question is about that source itself ("what does the second one propose?"), so its passages
-        come first rather than after the search's."""
+        come first rather than after the search's. `asked`: a follow-up's own words: the source is already
+        chosen, so what the turn asks of it ("what are its three key components?") picks its passages."""
         evidence = self._retrieve(query)
         if not within or self.settings.agent.focus_passages <= 0:
             return evidence
@@ -97,9 +98,8 @@ class Toolbox:
             if lead
             else min((e.score for e in evidence), default=0.0) * 0.5
         )
-        vector = encode_cached(self.retriever.embedder, [query])[
-            0
-        ]  # cached: answerability and sentence ranking reuse it
+        # cached: answerability and sentence ranking encode the same texts
+        vector = encode_cached(self.retriever.embedder, [asked or query])[0]
         focused = []
         for ref in list(dict.fromkeys(within))[:2]:
             for passage, sim in self.retriever.best_in_source(ref, vector, self.settings.agent.focus_passages):
