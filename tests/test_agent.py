@@ -12,6 +12,7 @@ import pytest
 from advisor.agent import ConversationState, Statement, ToolResult, describe_steps, state_from_history, statement_holds
 from advisor.agent.composer import compose_tool_answer
 from advisor.agent.planner import load_examples
+from advisor.agent.state import leading_role, resolve_role_reference
 from advisor.core.jsonl import load_jsonl
 from advisor.core.types import Mode, Origin, Passage, PassageKind, Step
 
@@ -97,6 +98,34 @@ def test_the_state_keeps_the_references_a_turn_was_about():
     state = state_from_history(history, {}, range(1, 33))
     assert state.last.intent == "reference" and state.recent("references") == (4,)
     assert ConversationState().last is None
+
+
+@pytest.mark.parametrize(
+    ("question", "resolved"),
+    [
+        ("which companies employ them?", "which companies employ ML Engineers?"),
+        ("At Amazon, what are people in that role evaluated on?", "At Amazon, what are ML Engineers evaluated on?"),
+        ("what's their mark for code optimization?", "what's the ML Engineer's mark for code optimization?"),
+        ("what tools might I use in that job?", "what tools might I use in the ML Engineer role?"),
+        (
+            "can it be used interchangeably with other titles?",
+            "can ML Engineer be used interchangeably with other titles?",
+        ),
+        ("What is a research engineer?", "What is a research engineer?"),  # refers to no role: unchanged
+    ],
+)
+def test_a_follow_up_that_refers_to_a_role_reads_the_role(question, resolved):
+    assert resolve_role_reference(question, "ML Engineer") == resolved
+
+
+def test_the_state_keeps_the_role_an_answer_led_with_when_the_question_named_none():
+    fit = "From what you describe, ML Engineer fits best (76% of the fit), ahead of Applied Scientist [1]. More."
+    history = [{"role": "user", "content": "i like serving models. which role is that?"}]
+    state = state_from_history([*history, {"role": "assistant", "content": fit}], {}, range(1, 33))
+    assert state.last.answer_role == "ML Engineer"
+    named = [{"role": "user", "content": "What do research engineers do?"}, {"role": "assistant", "content": fit}]
+    assert state_from_history(named, {}, range(1, 33)).last.answer_role == ""  # the question's own role stands
+    assert leading_role("“Teams mix titles.” [1] Research Engineers build [2].") == ""
 
 
 def test_the_training_set_covers_every_intent_and_the_held_out_set_is_apart():

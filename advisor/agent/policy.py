@@ -40,7 +40,14 @@ from .composer import compose_tool_answer
 from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
 from .results import ToolResult, returned_passage_ids
-from .state import ConversationState, Entities, Turn, find_entities, state_from_history
+from .state import (
+    ConversationState,
+    Entities,
+    Turn,
+    find_entities,
+    resolve_role_reference,
+    state_from_history,
+)
 from .tools import Toolbox
 
 
@@ -176,6 +183,13 @@ class OfflinePolicy:
             if follow_up and history
             else text
         )
+        antecedent = state.last.answer_role if follow_up and state.last and not entities.roles else ""
+        if antecedent and resolve_role_reference(text, antecedent) != text:
+            # "which companies employ them?" after an answer that led with a role the question did not name:
+            # the follow-up is about that role, not about what the previous question asked
+            standalone = resolve_role_reference(text, antecedent)
+        else:
+            antecedent = ""
         refs = list(entities.references)
         if not refs and state.last and intent in ("reference", "claim_check"):
             # A question that names no reference of its own ("who wrote it?", "did the paper quote her
@@ -188,7 +202,9 @@ class OfflinePolicy:
                 refs = list(by_author.refs[:1])
             elif earlier:
                 refs = list(earlier[:1])
-        roles = list(entities.roles) or (list(state.recent("roles")) if follow_up and intent == "table" else [])
+        roles = list(entities.roles) or (
+            [antecedent] if antecedent else list(state.recent("roles")) if follow_up and intent == "table" else []
+        )
         within = (state.last.cited_refs or state.last.entities.references) if state.last else ()
         focused = False
         if entities.ordinal is not None and state.last:  # "the second one": that one of the previous turn's

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from ..core.text import strip_citations
+from ..core.text import sentence_spans, strip_citations
 from ..corpus import Reference
 from ..fit.roles import ROLE_MENTIONS, ROLES
 
@@ -92,6 +92,7 @@ class Turn:
     cited_refs: tuple[int, ...] = ()  # references the answer was about (looked up, checked or cited)
     section: str = ""
     answer: str = ""  # the answer's text: a follow-up does not ask for the same sentences again
+    answer_role: str = ""  # the one role the answer led with when the question named none ("ML Engineer fits best")
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,38 @@ class ConversationState:
             if values:
                 return values
         return ()
+
+
+# what a follow-up calls a role it does not name: "that role", "people in this job", "they", "their", "it"
+_ROLE_REFERENCE = re.compile(
+    r"\b((?:people|those) in )?(?:that|this|the same) (?:role|job|title|position)\b"
+    r"|\b(they|them|their|it|its)\b",
+    re.I,
+)
+
+
+def leading_role(answer: str) -> str:
+    """The role an answer leads with: the first its first sentence names ("From what you describe, ML Engineer
+    fits best, ahead of ..."); "" when it names none."""
+    spans = sentence_spans(strip_citations(answer))
+    first = answer[: spans[0][1]] if spans else answer
+    roles = find_entities(first, {}, ()).roles
+    return roles[0] if roles else ""
+
+
+def resolve_role_reference(question: str, role: str) -> str:
+    """The follow-up with its first reference to a role replaced by the role ("what do they earn?" ->
+    "what do Research Engineers earn?"); the question unchanged when it refers to none."""
+
+    def name(match: re.Match) -> str:
+        word = (match.group(2) or "").lower()
+        if word in ("they", "them") or match.group(1):  # "people in that role" are the role's people
+            return f"{role}s"
+        if word in ("their", "its"):
+            return f"the {role}'s"
+        return f"the {role} role" if word != "it" else role
+
+    return _ROLE_REFERENCE.sub(name, question, count=1)
 
 
 def state_from_history(
@@ -142,6 +175,7 @@ def state_from_history(
                 cited_refs=cited,
                 section=str(meta.get("section", "")),
                 answer=content,
+                answer_role="" if pending.entities.roles else leading_role(content),
             )
     if pending is not None:
         state = state.with_turn(pending)
@@ -154,6 +188,8 @@ __all__ = [
     "Entities",
     "Turn",
     "find_entities",
+    "leading_role",
     "organisation_names",
+    "resolve_role_reference",
     "state_from_history",
 ]
