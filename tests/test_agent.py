@@ -187,6 +187,12 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
     [
         ("According to Table 1, which role has publication as its primary output?", ["Research Scientist"], "table1"),
         ("What do ○ and ✓ mean in Table 1?", ["minimally or indirectly", "frequently involved"], "table1"),
+        # a mark named in words picks the role that has it, not the row's highest
+        (
+            "Which role gets a 'varies' mark for software engineering best practices in Table 1?",
+            ["for software engineering best practices, the Research Scientist is marked ○/✓ (varies)"],
+            "table1",
+        ),
         ("What is the title of reference 11?", ["Research Engineering FAQs"], "references"),
         ("Which reference is the Chinchilla paper?", ["Training Compute-Optimal"], "references"),
         # what the paper cites for a topic: every citation of that phrase, not the one closest title

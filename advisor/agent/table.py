@@ -85,7 +85,17 @@ def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def row_statements(view: TableView, row: SkillRow, roles: Sequence[str], score: float) -> list[Statement]:
+def roles_marked_as_asked(row: SkillRow, roles: Sequence[str], request: str) -> list[str]:
+    """The roles whose cell note in the row the request uses ("varies", "support role", "rare"), when that sets
+    them apart from the rest of the row; [] otherwise."""
+    asked = set(content_words(request))
+    marked = [r for r in roles if row.cells[r].note and set(content_words(row.cells[r].note)) <= asked]
+    return marked if len(marked) < len(roles) else []
+
+
+def row_statements(
+    view: TableView, row: SkillRow, roles: Sequence[str], score: float, request: str = ""
+) -> list[Statement]:
     passage = view.row_passages[row.id]
     label = lower_first(row.label)
     if roles:
@@ -101,11 +111,16 @@ def row_statements(view: TableView, row: SkillRow, roles: Sequence[str], score: 
     levels = {role: cell.level for role, cell in row.cells.items()}
     top = max(levels.values())
     leaders = [role for role in view.matrix.roles if levels[role] == top]
-    others = [role for role in view.matrix.roles if role not in leaders]
     template = prompts.TABLE_TOP_ONE if len(leaders) == 1 else prompts.TABLE_TOP_MANY
+    cells = "; ".join(_cell_phrase(r, row) for r in leaders)
+    marked = roles_marked_as_asked(row, view.matrix.roles, request)
+    if marked:  # "which role gets a 'varies' mark for ...": the roles whose cell says what the request says
+        leaders, template = marked, prompts.TABLE_MARKED
+        cells = "; ".join(prompts.TABLE_MARK.format(role=r, cell=row.cells[r].text) for r in marked)
+    others = [role for role in view.matrix.roles if role not in leaders]
     out = [
         Statement(
-            template.format(label=label, roles=_and(leaders), cells="; ".join(_cell_phrase(r, row) for r in leaders)),
+            template.format(label=label, roles=_and(leaders), cells=cells),
             (passage.id,),
             (row.label, *(_cell_value(r, row) for r in leaders)),
             score=score,
@@ -188,7 +203,7 @@ def lookup_table(view: TableView, request: str, roles: Sequence[str], embedder, 
     statements: list[Statement] = []
     if matched:
         for row, score in matched:
-            statements += row_statements(view, row, roles, score)
+            statements += row_statements(view, row, roles, score, request)
         what = "rows " + "; ".join(r.label for r, _ in matched)
     elif len(roles) >= 2:
         statements = compare_statements(view, roles[0], roles[1])
