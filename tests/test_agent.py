@@ -194,6 +194,7 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
             "table1",
         ),
         ("What is the title of reference 11?", ["Research Engineering FAQs"], "references"),
+        ("Where was the job posting of reference 3 listed?", ["Built In SF Jobs"], "references"),  # the entry
         ("Which reference is the Chinchilla paper?", ["Training Compute-Optimal"], "references"),
         # what the paper cites for a topic: every citation of that phrase, not the one closest title
         (

@@ -132,6 +132,11 @@ def reference_statements(
         )
         if ref.url:
             out.append(Statement(prompts.REFERENCE_LINK.format(url=ref.url), cited, (ref.url,), score=0.7))
+    if entry is not None:  # the entry as printed: where it appeared, deadlines, editions
+        printed = re.sub(r"^\[\d+\]\s*", "", strip_markdown(entry.text)).strip()
+        out.append(
+            Statement(prompts.REFERENCE_LISTED.format(entry=printed), (entry.id,), (printed,), quote=True, score=0.65)
+        )
     if body is not None:
         first = strip_markdown(body.text).split("\n")[0]
         sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]

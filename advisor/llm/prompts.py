@@ -94,6 +94,7 @@ TABLE_COMPARE = "On {label}, Table 1 marks the {role_a} {cell_a} and the {role_b
 TABLE_ALIKE = "Table 1 marks both the {role_a} and the {role_b} ✓✓ for {labels}"
 TABLE_KEY = "In the key of Table 1, {symbol} = {meaning}"
 REFERENCE_ENTRY = "Reference {n} is {authors}'s {year}{kind} “{title}”"
+REFERENCE_LISTED = "The paper's reference list gives it as “{entry}”"
 REFERENCE_LINK = "Its link is {url}"
 REFERENCE_SAYS = "The source begins: “{quote}”"
 REFERENCE_CITED_IN = "The paper cites it in Section {section}: “{quote}”"
