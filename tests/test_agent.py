@@ -287,6 +287,16 @@ def test_a_work_known_by_what_it_is_about_leads_the_answer_and_the_follow_up(cha
     assert "skill library" in second.answer, second.answer
 
 
+def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine):
+    first, second = list(
+        chat_engine.converse(
+            ["How is the ML Engineer marked for publication in Table 1?", "and the research scientist on that row?"]
+        )
+    )
+    assert "ML Engineer is marked ○ (rare)" in first.answer, first.answer
+    assert "Research Scientist is marked ✓✓ (primary output)" in second.answer, second.answer
+
+
 def _advisor(settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {
         "ADVISOR_INDEX_DIR": str(settings.index_dir),

@@ -236,7 +236,7 @@ class OfflinePolicy:
         tool = None
         if intent in TOOL_INTENTS:
             call = {
-                "table": lambda: box.table1(standalone, roles),
+                "table": lambda: self.table_for(standalone, roles, state if follow_up else ConversationState()),
                 "reference": lambda: box.reference(standalone, refs),
                 "claim_check": lambda: box.claim_check(standalone, refs),
                 "archetypes": lambda: self.archetypes_for(text, standalone, follow_up),
@@ -269,6 +269,15 @@ class OfflinePolicy:
         if looks_like_follow_up(text):
             return True
         return self.intent_model().follow_up_probability(text, previous) >= self.settings.agent.follow_up_threshold
+
+    def table_for(self, request: str, roles: Sequence[str], state: ConversationState) -> ToolResult:
+        """Table 1 rows the request names; a follow-up that names none ("and the research engineer on that
+        same row?") reads the rows the previous Table 1 question asked about, for its own roles."""
+        result = self.toolbox.table1(request, roles)
+        if result.summary.startswith("rows") or state.last is None or state.last.tool != "table1":
+            return result
+        earlier = self.toolbox.table1(state.last.question, roles)
+        return earlier if earlier.summary.startswith("rows") else result
 
     def section_for(self, text: str, standalone: str, follow_up: bool) -> ToolResult:
         """A follow-up that names a part of its own ("and the limitations?") is read on its own words."""
