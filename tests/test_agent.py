@@ -202,6 +202,12 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
             ["Scaling Laws for Neural", "Compute-Optimal"],
             "references",
         ),
+        # a marker inside a phrase ("tool [25] registries") cites the words the request uses
+        (
+            "Which references back the paper's mention of planners and tool registries?",
+            ["Reference 21", "Reference 25"],
+            "references",
+        ),
         ("What does Figure 1 show?", ["spectrum"], "paper_section"),
         ("What research are foundation-model platforms oriented toward?", ["efficiency"], "archetypes"),
     ],

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..audit import CitingSentence, citation_pairs
-from ..core.text import shorten, strip_citations, strip_markdown
+from ..core.text import content_words, shorten, strip_citations, strip_markdown
 from ..core.types import Passage, PassageKind
 from ..corpus import Reference
 from ..grounding import encode_cached
@@ -60,10 +60,12 @@ def cited_for(request: str, citing: Sequence[CitingSentence], embedder, margin: 
     sims = vectors[1:] @ vectors[0]
     best = int(np.argmax(sims))
     sentence = pairs[best].sentence.start
+    asked = set(content_words(request))
     chosen = [
         (p.marker_start, p.ref)
-        for p, sim in zip(pairs, sims)
-        if p.sentence.start == sentence and float(sim) >= float(sims[best]) - margin
+        for p, w, sim in zip(pairs, words, sims)
+        # close in meaning, or its cited words are the request's own ("tool [25] registries" for "tool registries")
+        if p.sentence.start == sentence and (float(sim) >= float(sims[best]) - margin or set(content_words(w)) <= asked)
     ]
     return list(dict.fromkeys(ref for _, ref in sorted(chosen))), float(sims[best])
 
