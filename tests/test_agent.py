@@ -12,7 +12,7 @@ import pytest
 from advisor.agent import ConversationState, Statement, ToolResult, describe_steps, state_from_history, statement_holds
 from advisor.agent.composer import compose_tool_answer
 from advisor.agent.planner import load_examples
-from advisor.agent.state import leading_role, resolve_role_reference
+from advisor.agent.state import find_entities, leading_role, resolve_role_reference
 from advisor.core.jsonl import load_jsonl
 from advisor.core.types import Mode, Origin, Passage, PassageKind, Step
 
@@ -98,6 +98,23 @@ def test_the_state_keeps_the_references_a_turn_was_about():
     state = state_from_history(history, {}, range(1, 33))
     assert state.last.intent == "reference" and state.recent("references") == (4,)
     assert ConversationState().last is None
+
+
+@pytest.mark.parametrize(
+    ("text", "refs"),
+    [
+        ("What is reference 11?", (11,)),
+        ("what do refs 19 and 20 refer to", (19, 20)),
+        ("refs 13-15", (13, 14, 15)),
+        ("the claim cites [17, 18]", (17, 18)),
+        ("references 21 to 24", (21, 22, 23, 24)),
+        ("ref 4, and what year?", (4,)),
+        ("in 2024 and 2025, reference 3", (3,)),  # years are not references
+        ("reference 40", ()),  # no such entry
+    ],
+)
+def test_the_reference_numbers_a_text_names(text, refs):
+    assert find_entities(text, {}, range(1, 33)).references == refs
 
 
 @pytest.mark.parametrize(

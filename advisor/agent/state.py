@@ -16,12 +16,13 @@ from ..core.text import sentence_spans, strip_citations
 from ..corpus import Reference
 from ..fit.roles import ROLE_MENTIONS, ROLES
 
-# "reference 11", "ref. 11", "[11]", "source 11", "citation 11", "refs 13-15"
+# "reference 11", "ref. 11", "[11]", "source 11", "citation 11", "refs 13-15", "refs 19 and 20", "[17, 18]"
 _REFERENCE_NUMBER = re.compile(
     r"(?:\b(?:references?|refs?\.?|sources?|citations?|entry|entries|item)\s*(?:no\.?|number|#)?\s*"
-    r"|\[)(\d{1,2})(?:\s*(?:[-–]|to)\s*(\d{1,2}))?\]?",
+    r"|\[)(\d{1,2}(?:\s*(?:[-–,&]|and|to)\s*\d{1,2}\b)*)\]?",
     re.I,
 )
+_NUMBER_OR_RANGE = re.compile(r"(\d{1,2})(?:\s*(?:[-–]|to)\s*(\d{1,2}))?")
 _ORDINAL_REFERENCE = re.compile(
     r"\b(first|second|third|fourth|last)\s+(?:one|reference|source|citation|paper|work|of (?:those|them|these))\b", re.I
 )
@@ -69,11 +70,12 @@ def find_entities(text: str, organisations: Mapping[str, str], valid_refs: Itera
             orgs.append((match.start(), org))
     refs: list[int] = []
     for match in _REFERENCE_NUMBER.finditer(text):
-        low = int(match.group(1))
-        high = int(match.group(2)) if match.group(2) else low
-        for n in range(low, min(high, low + 10) + 1):
-            if n in valid and n not in refs:
-                refs.append(n)
+        for part in _NUMBER_OR_RANGE.finditer(match.group(1)):
+            low = int(part.group(1))
+            high = int(part.group(2)) if part.group(2) else low
+            for n in range(low, min(high, low + 10) + 1):
+                if n in valid and n not in refs:
+                    refs.append(n)
     ordinal = _ORDINAL_REFERENCE.search(text)
     return Entities(
         roles=tuple(dict.fromkeys(r for _, r in roles)),
