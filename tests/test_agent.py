@@ -145,6 +145,19 @@ def test_the_state_keeps_the_role_an_answer_led_with_when_the_question_named_non
     assert leading_role("“Teams mix titles.” [1] Research Engineers build [2].") == ""
 
 
+def test_the_role_in_focus_outlives_a_turn_that_names_no_role():
+    fit = "From what you describe, ML Engineer fits best (76% of the fit), ahead of Applied Scientist [1]."
+    history = [
+        {"role": "user", "content": "i like serving models. which role is that?"},
+        {"role": "assistant", "content": fit},
+        {"role": "user", "content": "what tools would i use in that job?"},
+        {"role": "assistant", "content": "“Their toolkit might include TensorFlow Serving.” [1]"},
+    ]
+    assert state_from_history(history, {}, range(1, 33)).role_in_focus() == "ML Engineer"
+    named = [*history, {"role": "user", "content": "and research engineers?"}, {"role": "assistant", "content": "…"}]
+    assert state_from_history(named, {}, range(1, 33)).role_in_focus() == ""  # the last question named its own
+
+
 def test_the_training_set_covers_every_intent_and_the_held_out_set_is_apart():
     examples = load_examples()
     assert {e.intent for e in examples} == {
@@ -208,6 +221,11 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
         (
             "Which role gets a 'varies' mark for software engineering best practices in Table 1?",
             ["for software engineering best practices, the Research Scientist is marked ○/✓ (varies)"],
+            "table1",
+        ),
+        (
+            "Who does Table 1 mark as only occasionally proposing novel ML algorithms?",
+            ["for propose novel ML algorithms, the ML Engineer is marked ○ (occasionally)"],
             "table1",
         ),
         ("What is the title of reference 11?", ["Research Engineering FAQs"], "references"),

@@ -183,7 +183,7 @@ class OfflinePolicy:
             if follow_up and history
             else text
         )
-        antecedent = state.last.answer_role if follow_up and state.last and not entities.roles else ""
+        antecedent = state.role_in_focus() if follow_up and not entities.roles else ""
         if antecedent and resolve_role_reference(text, antecedent) != text:
             # "which companies employ them?" after an answer that led with a role the question did not name:
             # the follow-up is about that role, not about what the previous question asked

@@ -108,6 +108,16 @@ class ConversationState:
     def with_turn(self, turn: Turn) -> ConversationState:
         return replace(self, turns=(*self.turns, turn)[-8:])
 
+    def role_in_focus(self) -> str:
+        """The role the conversation is about when the last question named none: the role an answer led with
+        ("ML Engineer fits best"), kept through later turns that name no role ("what tools would I use?")."""
+        for turn in reversed(self.turns):
+            if turn.entities.roles:
+                return turn.entities.roles[0] if len(turn.entities.roles) == 1 and turn is not self.last else ""
+            if turn.answer_role:
+                return turn.answer_role
+        return ""
+
     def recent(self, attribute: str) -> tuple:
         """The most recent non-empty entity list of that kind ("roles", "organisations", "references")."""
         for turn in reversed(self.turns):

@@ -89,7 +89,8 @@ def roles_marked_as_asked(row: SkillRow, roles: Sequence[str], request: str) -> 
     """The roles whose cell note in the row the request uses ("varies", "support role", "rare"), when that sets
     them apart from the rest of the row; [] otherwise."""
     asked = set(content_words(request))
-    marked = [r for r in roles if row.cells[r].note and set(content_words(row.cells[r].note)) <= asked]
+    notes = {r: set(content_words(row.cells[r].note)) for r in roles}  # "often" is a stop word: no words
+    marked = [r for r in roles if notes[r] and notes[r] <= asked]
     return marked if len(marked) < len(roles) else []
 
 
