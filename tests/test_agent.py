@@ -338,6 +338,19 @@ def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine)
     assert "Research Scientist is marked ✓✓ (primary output)" in second.answer, second.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "earlier", "chosen"),
+    [
+        ("who wrote the knn one", [26, 27], 27),  # kNN-LM: named by what its own text is about
+        ("who are the authors of the GPTQ one", [13, 14], 14),
+        ("did the paper quote her accurately?", [12, 4], None),  # describes no work: the conversation's first
+        ("what year was it published?", [12, 4], None),
+    ],
+)
+def test_a_follow_up_picks_the_earlier_reference_it_describes(chat_engine, question, earlier, chosen):
+    assert chat_engine.policy.toolbox.described(question, earlier) == chosen
+
+
 def _advisor(settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {
         "ADVISOR_INDEX_DIR": str(settings.index_dir),

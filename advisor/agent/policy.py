@@ -201,7 +201,8 @@ class OfflinePolicy:
             elif by_author.strength >= 0.9:
                 refs = list(by_author.refs[:1])
             elif earlier:
-                refs = list(earlier[:1])
+                described = box.described(text, earlier)
+                refs = [described] if described is not None else list(earlier[:1])
         roles = list(entities.roles) or (
             [antecedent] if antecedent else list(state.recent("roles")) if follow_up and intent == "table" else []
         )
@@ -266,7 +267,7 @@ class OfflinePolicy:
     def is_follow_up(self, text: str, previous: str) -> bool:
         """A question leans on the previous one when it starts or refers like a follow-up ("and at Meta?",
         "does it ...") or when the learned follow-up model says so ("how long did that process take?")."""
-        if looks_like_follow_up(text):
+        if looks_like_follow_up(text, by_length=False):  # the learned model judges short questions
             return True
         return self.intent_model().follow_up_probability(text, previous) >= self.settings.agent.follow_up_threshold
 

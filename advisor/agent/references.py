@@ -181,6 +181,27 @@ def held_text_note(ref: Reference, body_kinds: set[PassageKind]) -> str:
     return prompts.REFERENCE_HELD.format(n=ref.id, what=", ".join(words[k] for k in parts))
 
 
+def described_reference(
+    request: str,
+    candidates: Sequence[int],
+    references: Mapping[int, Reference],
+    passages: Sequence[Passage],
+    embedder,
+    margin: float,
+) -> int | None:
+    """Which of the candidates (the works the conversation just named) the request describes: "the kNN one",
+    "the GPTQ one" - the closest by title and the opening of the source's own text, when it is closer than the
+    others by `margin`; None when it describes none of them in particular."""
+    candidates = [n for n in dict.fromkeys(candidates) if n in references]
+    if len(candidates) < 2:
+        return None
+    opening = {p.doc: p.text[:300] for p in reversed(passages) if p.kind == PassageKind.ABSTRACT}
+    texts = [f"{references[n].title}. {opening.get(f'ref-{n}', '')}" for n in candidates]
+    vectors = encode_cached(embedder, [request] + texts)
+    sims = sorted(zip((vectors[1:] @ vectors[0]).tolist(), candidates), reverse=True)
+    return sims[0][1] if sims[0][0] - sims[1][0] >= margin else None
+
+
 def lookup_reference(
     request: str,
     numbers: Sequence[int],

@@ -25,7 +25,7 @@ from ..llm import prompts
 from ..qa import passage_line
 from ..retrieval import Retriever
 from .claims import check_claims
-from .references import lookup_reference
+from .references import described_reference, lookup_reference
 from .results import Statement, ToolResult, returned_passage_ids
 from .sections import archetype_paragraphs, paper_parts, read_archetypes, read_section
 from .state import organisation_names
@@ -123,6 +123,12 @@ class Toolbox:
             self.citing,
             self.embedder,
             self.settings.agent.reference_min_similarity,
+        )
+
+    def described(self, request: str, candidates: Sequence[int]) -> int | None:
+        """The one of `candidates` the request describes ("who wrote the kNN one?"), if any."""
+        return described_reference(
+            request, candidates, self.references, self.passages, self.embedder, self.settings.agent.described_margin
         )
 
     def claim_check(self, request: str, refs: Sequence[int] = ()) -> ToolResult:

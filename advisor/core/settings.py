@@ -175,6 +175,9 @@ class AgentSettings(BaseSettings):
     focus_passages: int = Field(
         2, description="A follow-up also searches the source the previous answer was about: its passages this many."
     )
+    described_margin: float = Field(
+        0.1, description='"The kNN one": a follow-up picks that earlier reference when closer than the rest by this.'
+    )
     repeat_penalty: float = Field(
         0.3, description="A follow-up's sentence ranking lowers a sentence the previous answer already quoted by this."
     )

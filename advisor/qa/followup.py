@@ -38,8 +38,12 @@ def _entities(text: str, group: Sequence[str]) -> list[str]:
     return found
 
 
-def looks_like_follow_up(question: str) -> bool:
-    return bool(_FOLLOW_UP_START.search(question) or _PRONOUN.search(question) or len(question.split()) <= 4)
+def looks_like_follow_up(question: str, by_length: bool = True) -> bool:
+    """Surface cues: a follow-up start ("and ...", "what about ..."), a pronoun, or (`by_length`) four words
+    or fewer."""
+    return bool(
+        _FOLLOW_UP_START.search(question) or _PRONOUN.search(question) or (by_length and len(question.split()) <= 4)
+    )
 
 
 def _own_words(question: str, entity_names: Sequence[str]) -> set[str]:
