@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage
 from advisor.chat import ChatEngine
 from advisor.core.jsonl import load_jsonl
 from advisor.core.text import InputError
-from advisor.core.types import Evidence, Passage
+from advisor.core.types import Evidence, Origin, Passage
 from advisor.grounding import score_support
 from advisor.qa import (
     AnswerEngine,
@@ -436,6 +436,11 @@ def test_fit_question_is_routed_to_the_fit_engine_with_cited_reasons(chat_engine
     assert answer.mode == "fit" and answer.fit.ranking[0].role == "Research Scientist"
     assert answer.citations and all(c.evidence.passage.doc == "paper" for c in answer.citations)
     assert "Research Scientist" in answer.answer
+    # the recommended role in the paper's words: quoted from its Section 4 definition
+    definition = [c for c in answer.claims if c.origin == Origin.QUOTE]
+    assert definition, answer.answer
+    cited = {answer.citations[n - 1].evidence.passage.id for c in definition for n in c.citations}
+    assert all(i.startswith("paper:4:") for i in cited), cited
 
 
 def test_fit_question_without_a_profile_asks_for_one_then_uses_the_reply(chat_engine):

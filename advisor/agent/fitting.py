@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from ..core.settings import Settings
 from ..core.types import Answer, Claim, Evidence, Mode, Origin, Passage
 from ..fit import RoleFit, fit
+from ..fit.roles import ROLE_MENTIONS
 from ..llm import prompts
-from ..qa import assemble
+from ..qa import assemble, quote_text, rank_sentences
 
 
 def asked_for_profile(history: Sequence[dict]) -> bool:
@@ -23,10 +24,18 @@ def asked_for_profile(history: Sequence[dict]) -> bool:
 
 
 def fit_answer(
-    question: str, history: Sequence[dict], backend_name: str, notices: Sequence[str], settings: Settings
+    question: str,
+    history: Sequence[dict],
+    backend_name: str,
+    notices: Sequence[str],
+    settings: Settings,
+    definitions: Sequence[Passage] = (),
+    embedder=None,
 ) -> Answer:
     """Answer a fit question with the role-fit engine, from the person's own words in this chat; every
-    reason cites the Table 1 row or the Section 3/4 passage it rests on."""
+    reason cites the Table 1 row or the Section 3/4 passage it rests on. `definitions`: the paper's role
+    definitions (Section 4): the recommended role is then also described in the paper's words, by the
+    sentences of its definition closest to the person's profile."""
     profile = " ".join([str(m["content"]) for m in history if m.get("role") == "user"] + [question])
     result = fit(profile, settings=settings)
     common = {"question": question, "backend": backend_name, "mode": Mode.FIT, "fit": result}
@@ -53,6 +62,12 @@ def fit_answer(
         return tuple(numbers)
 
     claims = [Claim(fit_lead(result), cite(result.ranking[0].citations), 1.0, True, Origin.FIT)]
+    # the recommended role in the paper's words: its definition's sentences closest to the profile
+    own = [p for p in definitions if ROLE_MENTIONS[result.ranking[0].role].search(p.context.rsplit("—", 1)[-1])]
+    if own and embedder is not None:
+        ranked = rank_sentences(profile, [Evidence(p, 0.0, ("fit",)) for p in own], embedder, order_bonus=0.0)
+        for n, _, sentence, _ in ranked[: settings.fit.definition_sentences]:
+            claims.append(Claim(quote_text(sentence), cite([own[n - 1]]), 1.0, True, Origin.QUOTE))
     claims += [
         Claim(reason.text, cite(reason.citations), 1.0, True, Origin.FIT) for reason in result.ranking[0].reasons[:3]
     ]

@@ -356,7 +356,15 @@ class OfflinePolicy:
             yield {"type": "status", "text": f"Searching for: {seen.standalone}"}
         if intent == "fit":
             started = time.perf_counter()
-            answer = fit_answer(text, history, self.answers.backend_label, notices, self.settings)
+            answer = fit_answer(
+                text,
+                history,
+                self.answers.backend_label,
+                notices,
+                self.settings,
+                self.toolbox.role_definitions,
+                self.embedder,
+            )
             steps.append(
                 Step(
                     "role_fit",

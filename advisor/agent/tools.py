@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from ..audit import paper_sentences, verdict_summaries_by_passage, verdict_summaries_if_ready
 from ..core.settings import Settings
-from ..core.types import Evidence, Passage, Step
+from ..core.types import Evidence, Passage, PassageKind, Step
 from ..corpus import PAPER_FILE, load_references, read_text
 from ..fit import parse_table1
 from ..grounding import encode_cached
@@ -75,6 +75,11 @@ class Toolbox:
     @cached_property
     def parts(self):
         return paper_parts(self.passages)
+
+    @cached_property
+    def role_definitions(self) -> list[Passage]:
+        """The paper's definitions of the four roles (Section 4's bullets), for the role-fit answer."""
+        return [p for p in self.passages if p.doc == "paper" and p.section == "4" and p.kind == PassageKind.BULLET]
 
     @cached_property
     def archetypes(self):
