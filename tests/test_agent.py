@@ -230,6 +230,12 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
         ),
         ("What is the title of reference 11?", ["Research Engineering FAQs"], "references"),
         ("Where was the job posting of reference 3 listed?", ["Built In SF Jobs"], "references"),  # the entry
+        # about a work or two: the sentence of its own text that answers, not only its first
+        (
+            "What do the scaling-law papers the position paper cites actually find?",
+            ["On your question, the source says", "power-law", "significantly undertrained"],
+            "references",
+        ),
         ("Which reference is the Chinchilla paper?", ["Training Compute-Optimal"], "references"),
         # what the paper cites for a topic: every citation of that phrase, not the one closest title
         (

@@ -257,9 +257,10 @@ class OfflinePolicy:
             tool.strength if tool is not None and tool.found else 0.0,
             self.settings.answer.coverage_word_similarity,
         )
-        focus = (
-            Focus(text, (state.last.answer,), self.settings.agent.repeat_penalty) if follow_up and state.last else None
-        )
+        # A follow-up moving on does not want the previous answer's sentences again; one that drills into a
+        # single work of that answer ("the first one") may well want the sentence the overview quoted from it.
+        penalty = 0.0 if focused else self.settings.agent.repeat_penalty
+        focus = Focus(text, (state.last.answer,), penalty) if follow_up and state.last else None
         return Observation(
             text, standalone, intents, replace(entities, references=tuple(refs)), evidence, tool, row, steps, focus
         )

@@ -14,10 +14,11 @@ import numpy as np
 
 from ..audit import CitingSentence, citation_pairs
 from ..core.text import content_words, shorten, strip_citations, strip_markdown
-from ..core.types import Passage, PassageKind
+from ..core.types import VERBATIM_KINDS, Evidence, Passage, PassageKind
 from ..corpus import Reference
 from ..grounding import encode_cached
 from ..llm import prompts
+from ..qa import quote_text, rank_sentences
 from .results import Statement, ToolResult
 
 KIND_WORDS = {
@@ -202,6 +203,19 @@ def described_reference(
     return sims[0][1] if sims[0][0] - sims[1][0] >= margin else None
 
 
+def source_answer(request: str, texts: Sequence[Passage], opening: Passage | None, embedder) -> list[Statement]:
+    """The sentence of the source's own text that best answers the request ("what do the scaling papers
+    find?"), when it is not the opening sentence the entry already quotes."""
+    ranked = rank_sentences(request, [Evidence(p, 0.0, ()) for p in texts], embedder, order_bonus=0.0)
+    if not ranked:
+        return []
+    n, position, sentence, _ = ranked[0]
+    if texts[n - 1] is opening and position == 0:
+        return []
+    text = prompts.REFERENCE_FINDS.format(quote=quote_text(sentence))
+    return [Statement(text, (texts[n - 1].id,), (sentence.strip(),), quote=True, score=0.85)]
+
+
 def lookup_reference(
     request: str,
     numbers: Sequence[int],
@@ -232,6 +246,8 @@ def lookup_reference(
         cites_it = [s for s in citing if n in s.refs]
         where = {s.start: next((p for p in paper_blocks if p.start <= s.start < p.end), None) for s in cites_it}
         found = reference_statements(ref, entries.get(n), header, body, cites_it, {k: v for k, v in where.items() if v})
+        if len(matched) <= 2:  # about a work or two, not a list: what its own text says on the question
+            found += source_answer(request, [p for p in own if p.kind in VERBATIM_KINDS], body, embedder)
         for s in found:
             statements.append(Statement(s.text, s.passage_ids, s.values, s.quote, s.score - 0.1 * rank))
         for p in [entries.get(n), header, body, *where.values()]:
