@@ -184,10 +184,11 @@ class OfflinePolicy:
             else text
         )
         antecedent = state.role_in_focus() if follow_up and not entities.roles else ""
-        if antecedent and resolve_role_reference(text, antecedent) != text:
+        resolved = resolve_role_reference(text, antecedent) if antecedent else text
+        if resolved != text:
             # "which companies employ them?" after an answer that led with a role the question did not name:
             # the follow-up is about that role, not about what the previous question asked
-            standalone = resolve_role_reference(text, antecedent)
+            standalone = resolved
         else:
             antecedent = ""
         refs = list(entities.references)
