@@ -11,6 +11,7 @@ import pytest
 
 from advisor.agent import ConversationState, Statement, ToolResult, describe_steps, state_from_history, statement_holds
 from advisor.agent.composer import compose_tool_answer
+from advisor.agent.fitting import self_descriptions
 from advisor.agent.planner import load_examples
 from advisor.agent.state import find_entities, leading_role, resolve_role_reference
 from advisor.core.jsonl import load_jsonl
@@ -143,6 +144,18 @@ def test_the_state_keeps_the_role_an_answer_led_with_when_the_question_named_non
     named = [{"role": "user", "content": "What do research engineers do?"}, {"role": "assistant", "content": fit}]
     assert state_from_history(named, {}, range(1, 33)).last.answer_role == ""  # the question's own role stands
     assert leading_role("“Teams mix titles.” [1] Research Engineers build [2].") == ""
+
+
+def test_a_fit_profile_is_the_persons_words_about_themselves_not_their_other_questions():
+    history = [
+        {"role": "user", "content": "How does Anthropic handle research vs engineering?"},
+        {"role": "assistant", "content": "“Anthropic deliberately avoids a sharp distinction.” [1]"},
+        {"role": "user", "content": "I build data pipelines. Which role fits me?"},
+        {"role": "assistant", "content": "From what you describe, ML Engineer fits best (60% of the fit)."},
+        {"role": "user", "content": "I also publish papers."},
+        {"role": "assistant", "content": "…", "metadata": {"intent": "fit"}},
+    ]
+    assert self_descriptions(history) == ["I build data pipelines. Which role fits me?", "I also publish papers."]
 
 
 def test_the_role_in_focus_outlives_a_turn_that_names_no_role():

@@ -23,6 +23,23 @@ def asked_for_profile(history: Sequence[dict]) -> bool:
     )
 
 
+_FIT_LEAD = "From what you describe, "
+
+
+def self_descriptions(history: Sequence[dict]) -> list[str]:
+    """The person's earlier words about themselves: the user turns the advisor answered with a role fit (or a
+    request for a profile), not their other questions ("how does Anthropic hire?"), which are no profile."""
+    out = []
+    for asked, answered in zip(history, history[1:]):
+        if asked.get("role") != "user" or answered.get("role") != "assistant":
+            continue
+        meta = answered.get("metadata") if isinstance(answered.get("metadata"), dict) else {}
+        content = str(answered.get("content", ""))
+        if meta.get("intent") == "fit" or content.startswith((_FIT_LEAD, prompts.FIT_NEEDS_PROFILE[:30])):
+            out.append(str(asked.get("content", "")))
+    return out
+
+
 def fit_answer(
     question: str,
     history: Sequence[dict],
@@ -36,7 +53,7 @@ def fit_answer(
     reason cites the Table 1 row or the Section 3/4 passage it rests on. `definitions`: the paper's role
     definitions (Section 4): the recommended role is then also described in the paper's words, by the
     sentences of its definition closest to the person's profile."""
-    profile = " ".join([str(m["content"]) for m in history if m.get("role") == "user"] + [question])
+    profile = " ".join([*self_descriptions(history), question])
     result = fit(profile, settings=settings)
     common = {"question": question, "backend": backend_name, "mode": Mode.FIT, "fit": result}
     if result.needs_more or not result.ranking:
@@ -87,5 +104,5 @@ def fit_answer(
 def fit_lead(result: RoleFit) -> str:
     top = result.ranking[0]
     runner = result.ranking[1] if len(result.ranking) > 1 else None
-    lead = f"From what you describe, {top.role} fits best ({top.score:.0%} of the fit)"
+    lead = f"{_FIT_LEAD}{top.role} fits best ({top.score:.0%} of the fit)"
     return lead + (f", ahead of {runner.role} ({runner.score:.0%})." if runner else ".")
