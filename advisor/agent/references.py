@@ -186,7 +186,7 @@ def described_reference(
     request: str,
     candidates: Sequence[int],
     references: Mapping[int, Reference],
-    passages: Sequence[Passage],
+    openings: Mapping[int, str],
     embedder,
     margin: float,
 ) -> int | None:
@@ -196,8 +196,7 @@ def described_reference(
     candidates = [n for n in dict.fromkeys(candidates) if n in references]
     if len(candidates) < 2:
         return None
-    opening = {p.doc: p.text[:300] for p in reversed(passages) if p.kind == PassageKind.ABSTRACT}
-    texts = [f"{references[n].title}. {opening.get(f'ref-{n}', '')}" for n in candidates]
+    texts = [f"{references[n].title}. {openings.get(n, '')}" for n in candidates]
     vectors = encode_cached(embedder, [request] + texts)
     sims = sorted(zip((vectors[1:] @ vectors[0]).tolist(), candidates), reverse=True)
     return sims[0][1] if sims[0][0] - sims[1][0] >= margin else None

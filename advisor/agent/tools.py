@@ -133,8 +133,17 @@ class Toolbox:
     def described(self, request: str, candidates: Sequence[int]) -> int | None:
         """The one of `candidates` the request describes ("who wrote the kNN one?"), if any."""
         return described_reference(
-            request, candidates, self.references, self.passages, self.embedder, self.settings.agent.described_margin
+            request, candidates, self.references, self.openings, self.embedder, self.settings.agent.described_margin
         )
+
+    @cached_property
+    def openings(self) -> dict[int, str]:
+        """Reference number -> the start of its source's abstract (what the work says it is about)."""
+        first = {}
+        for p in self.passages:
+            if p.kind == PassageKind.ABSTRACT and p.ref and p.ref not in first:
+                first[p.ref] = p.text[:300]
+        return first
 
     def claim_check(self, request: str, refs: Sequence[int] = ()) -> ToolResult:
         try:
