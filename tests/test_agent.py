@@ -250,6 +250,8 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
             "references",
         ),
         ("Which reference is the Chinchilla paper?", ["Training Compute-Optimal"], "references"),
+        # a work called by the name its title leads with, whatever else the question's words are close to
+        ("Who are the authors of the ZeRO paper cited for parallelism?", ["Reference 10", "Rajbhandari"], "references"),
         # what the paper cites for a topic: every citation of that phrase, not the one closest title
         (
             "What sources does the paper cite for scaling laws?",
@@ -368,6 +370,24 @@ def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine)
 )
 def test_a_follow_up_picks_the_earlier_reference_it_describes(chat_engine, question, earlier, chosen):
     assert chat_engine.policy.toolbox.described(question, earlier) == chosen
+
+
+@pytest.mark.parametrize(
+    ("title", "names"),
+    [
+        ("ZeRO: Memory Optimizations Toward Training Trillion Parameter Models", ["ZeRO"]),
+        ("Megatron-LM: Training Multi-Billion Parameter Language Models", ["Megatron-LM", "Megatron"]),
+        ("LLM.int8(): 8-bit Matrix Multiplication for Transformers at Scale", ["LLM.int8()"]),  # no "LLM" alone
+        ("Research Engineering FAQs", []),
+        ("Deep RL: from human preferences", []),  # a phrase, not a name
+    ],
+)
+def test_the_names_a_work_is_called_by(title, names):
+    from advisor.agent.references import work_names
+    from advisor.corpus import Reference
+
+    reference = Reference(1, "k", ("A",), title, "", 2020, "", "paper", "", None)
+    assert work_names(reference) == names
 
 
 def _advisor(settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

@@ -48,6 +48,16 @@ def _surnames(ref: Reference) -> list[str]:
     return names
 
 
+def work_names(ref: Reference) -> list[str]:
+    """What people call a work: the one-word name its title leads with ("ZeRO", "QLoRA", "Megatron-LM") and,
+    for a compound name, its first part when that is a word of its own ("Megatron")."""
+    head, _, rest = ref.title.partition(":")
+    if not rest or len(head.split()) != 1:
+        return []
+    first = re.split(r"[-.]", head)[0]
+    return [head] + ([first] if first != head and len(first) >= 5 else [])
+
+
 def cited_for(request: str, citing: Sequence[CitingSentence], embedder, margin: float) -> tuple[list[int], float]:
     """What the paper cites for a topic ("What does the paper cite for scaling laws?"): the citation whose
     attributed words (the audit's cut: the cited term, clause or sentence) are closest to the request, with
@@ -82,8 +92,9 @@ def match_references(
     cited_for_margin: float = 0.15,
 ) -> tuple[list[int], float]:
     """The references a request is about and how sure the match is: numbers it names, else authors whose
-    surname it uses, else the closer of two readings of a topic: the entries whose wording (title, entry)
-    is closest to it, or what the paper cites for it (`cited_for`: all of a sentence's citations of it)."""
+    surname it uses, else works it calls by name ("the ZeRO paper"), else the closer of two readings of a
+    topic: the entries whose wording (title, entry) is closest to it, or what the paper cites for it
+    (`cited_for`: all of a sentence's citations of it)."""
     if numbers:
         return [n for n in numbers if n in references], 1.0
     by_author = [
@@ -91,6 +102,13 @@ def match_references(
     ]
     if by_author:
         return by_author[:3], 0.9
+    by_name = [
+        n
+        for n, ref in references.items()
+        if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", request, re.I) for name in work_names(ref))
+    ]
+    if by_name:
+        return by_name[:3], 0.9
     candidates = [n for n in references if n in entries]
     if not candidates or not request.strip():
         return [], 0.0
