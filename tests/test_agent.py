@@ -230,6 +230,8 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
     [
         ("According to Table 1, which role has publication as its primary output?", ["Research Scientist"], "table1"),
         ("What do ○ and ✓ mean in Table 1?", ["minimally or indirectly", "frequently involved"], "table1"),
+        # a row named by another form of its label's word ("publish": "Publication & research community")
+        ("Does the matrix expect an Applied Scientist to publish?", ["✓ (encouraged to publish)"], "table1"),
         # a mark named in words picks the role that has it, not the row's highest
         (
             "Which role gets a 'varies' mark for software engineering best practices in Table 1?",
@@ -357,6 +359,19 @@ def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine)
     )
     assert "ML Engineer is marked ○ (rare)" in first.answer, first.answer
     assert "Research Scientist is marked ✓✓ (primary output)" in second.answer, second.answer
+
+
+def test_a_table_follow_up_that_names_its_own_row_reads_that_row(chat_engine):
+    first, second = list(
+        chat_engine.converse(
+            [
+                "Does a research scientist own the data pipeline, according to Table 1?",
+                "and for implementing models and experiments?",
+            ]
+        )
+    )
+    assert "often delegated" in first.answer, first.answer
+    assert "prototyping" in second.answer and "often delegated" not in second.answer, second.answer
 
 
 @pytest.mark.parametrize(

@@ -238,7 +238,7 @@ class OfflinePolicy:
         tool = None
         if intent in TOOL_INTENTS:
             call = {
-                "table": lambda: self.table_for(standalone, roles, state if follow_up else ConversationState()),
+                "table": lambda: self.table_for(text, standalone, roles, state if follow_up else ConversationState()),
                 "reference": lambda: box.reference(standalone, refs),
                 "claim_check": lambda: box.claim_check(standalone, refs),
                 "archetypes": lambda: self.archetypes_for(text, standalone, follow_up),
@@ -273,9 +273,14 @@ class OfflinePolicy:
             return True
         return self.intent_model().follow_up_probability(text, previous) >= self.settings.agent.follow_up_threshold
 
-    def table_for(self, request: str, roles: Sequence[str], state: ConversationState) -> ToolResult:
-        """Table 1 rows the request names; a follow-up that names none ("and the research engineer on that
-        same row?") reads the rows the previous Table 1 question asked about, for its own roles."""
+    def table_for(self, text: str, request: str, roles: Sequence[str], state: ConversationState) -> ToolResult:
+        """Table 1 rows the follow-up names in its own words ("and for implementing models?"), else the rows
+        the standalone request names; a follow-up that names none ("and the research engineer on that same
+        row?") reads the rows the previous Table 1 question asked about, for its own roles."""
+        if state.last is not None and text != request:
+            own = self.toolbox.table1(text, roles)
+            if own.summary.startswith("rows"):
+                return own
         result = self.toolbox.table1(request, roles)
         if result.summary.startswith("rows") or state.last is None or state.last.tool != "table1":
             return result

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.text import content_words, stem
+from ..core.text import content_words, unstemmed_content_words
 from ..core.types import Passage, PassageKind
 from ..fit import SkillMatrix, SkillRow
 from ..fit.matrix import lower_first
+from ..fit.roles import ROLE_MENTIONS
 from ..grounding import encode_cached
 from ..llm import prompts
 from .results import Statement, ToolResult
@@ -53,23 +54,34 @@ class TableView:
         return f"{row.label}: {notes}"
 
 
-def match_rows(view: TableView, request: str, embedder, min_score: float) -> list[tuple[SkillRow, float]]:
+def match_rows(
+    view: TableView, request: str, embedder, min_score: float, word_similarity: float
+) -> list[tuple[SkillRow, float]]:
     """Rows the request is about, best first: cosine to the row's label and notes plus the share of the
-    label's content words (stemmed) the request uses."""
+    label's content words the request uses, in any form ("publish" uses "publication": word cosine at least
+    `word_similarity`). Role names are taken out first: they pick columns, and "research engineers" does not
+    ask for the "publication & research community" row."""
     rows = [r for r in view.matrix.rows if r.id in view.row_passages]
+    for pattern in ROLE_MENTIONS.values():
+        request = pattern.sub(" ", request)
     if not rows or not request.strip():
         return []
     vectors = encode_cached(embedder, [request] + [view.descriptor(r) for r in rows])
     sims = vectors[1:] @ vectors[0]
-    asked = {stem(w) for w in content_words(request)}
+    asked = list(dict.fromkeys(unstemmed_content_words(request)))
+    labels = [list(dict.fromkeys(unstemmed_content_words(row.label))) for row in rows]
+    words = list(dict.fromkeys(asked + [w for label in labels for w in label]))
+    word_vectors = dict(zip(words, encode_cached(embedder, words))) if asked else {}
     scored = []
-    for row, sim in zip(rows, sims):
-        label_words = {stem(w) for w in content_words(row.label)}
-        overlap = len(asked & label_words) / len(label_words) if label_words else 0.0
-        scored.append((row, float(sim) + 0.5 * overlap))
+    for row, label, sim in zip(rows, labels, sims):
+        used = [w for w in label if any(float(word_vectors[w] @ word_vectors[a]) >= word_similarity for a in asked)]
+        overlap = len(used) / len(label) if label else 0.0
+        scored.append((row, float(sim) + 0.5 * overlap, bool(used)))
     scored.sort(key=lambda t: -t[1])
     best = scored[0][1]
-    return [(row, s) for row, s in scored if s >= min_score and s >= best - 0.08][:2]
+    # a row whose label the request uses a word of is asked for even when the rest of the request is far
+    # from it ("how about its publication mark in the matrix")
+    return [(row, s) for row, s, named in scored if (s >= min_score or named) and s >= best - 0.08][:2]
 
 
 def _cell_value(role: str, row: SkillRow) -> str:
@@ -196,10 +208,12 @@ def compare_statements(view: TableView, a: str, b: str, limit: int = 3) -> list[
     return out
 
 
-def lookup_table(view: TableView, request: str, roles: Sequence[str], embedder, min_score: float) -> ToolResult:
+def lookup_table(
+    view: TableView, request: str, roles: Sequence[str], embedder, min_score: float, word_similarity: float
+) -> ToolResult:
     """The tool: rows the request names (for the roles it names, or who ranks highest), else a role's
     column or two roles compared, else the table's key."""
-    matched = match_rows(view, request, embedder, min_score)
+    matched = match_rows(view, request, embedder, min_score, word_similarity)
     roles = [r for r in roles if r in view.matrix.roles]
     statements: list[Statement] = []
     if matched:

@@ -117,7 +117,10 @@ class Toolbox:
         return evidence + focused
 
     def table1(self, request: str, roles: Sequence[str] = ()) -> ToolResult:
-        return lookup_table(self.table, request, roles, self.embedder, self.settings.agent.table_min_score)
+        knobs = self.settings.agent
+        return lookup_table(
+            self.table, request, roles, self.embedder, knobs.table_min_score, knobs.table_word_similarity
+        )
 
     def reference(self, request: str, numbers: Sequence[int] = ()) -> ToolResult:
         return lookup_reference(

@@ -166,6 +166,9 @@ class AgentSettings(BaseSettings):
     table_min_score: float = Field(
         0.5, description="A Table 1 row matches a request at this score (cosine + word share)."
     )
+    table_word_similarity: float = Field(
+        0.7, description="A request word uses a Table 1 row label's word at this cosine (publish ~ publication)."
+    )
     reference_min_similarity: float = Field(0.3, description="A reference matches a topic at this cosine.")
     quote_sentences: int = Field(3, description="Sentences a section or archetype answer quotes.")
     tool_statements: int = Field(7, description="Most statements in an answer composed from a tool result.")

@@ -185,6 +185,11 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(strip_markdown(text).lower())
 
 
+def unstemmed_content_words(text: str) -> list[str]:
+    """The words that are not stop words, as written (lower-case): what a word embedding should see."""
+    return [w for w in words_of(text) if w not in STOPWORDS and len(w) > 1]
+
+
 def content_words(text: str) -> list[str]:
     """Stems of the words that are not stop words."""
-    return [stem(w) for w in words_of(text) if w not in STOPWORDS and len(w) > 1]
+    return [stem(w) for w in unstemmed_content_words(text)]
