@@ -361,6 +361,21 @@ def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine)
     assert "Research Scientist is marked ✓✓ (primary output)" in second.answer, second.answer
 
 
+def test_asking_where_a_quote_comes_from_reads_the_work_the_quoted_paper_sentence_cites(chat_engine):
+    first, second = list(
+        chat_engine.converse(
+            [
+                "What does the paper say about Anthropic's engineers as paper authors?",
+                "which source is that from?",
+            ]
+        )
+    )
+    assert any(1 in c.evidence.passage.cites for c in first.citations), first.answer
+    lookup = next(s for s in second.steps if s.tool == "references")
+    assert lookup.arguments["refs"] == [1], second.steps
+    assert second.answer.startswith("Reference 1 is Anthropic"), second.answer
+
+
 def test_a_table_follow_up_that_names_its_own_row_reads_that_row(chat_engine):
     first, second = list(
         chat_engine.converse(
@@ -381,6 +396,7 @@ def test_a_table_follow_up_that_names_its_own_row_reads_that_row(chat_engine):
         ("who are the authors of the GPTQ one", [13, 14], 14),
         ("did the paper quote her accurately?", [12, 4], None),  # describes no work: the conversation's first
         ("what year was it published?", [12, 4], None),
+        ("who said that?", [11, 12], None),  # close to one title, but uses no word of it
     ],
 )
 def test_a_follow_up_picks_the_earlier_reference_it_describes(chat_engine, question, earlier, chosen):

@@ -459,12 +459,15 @@ def turn_metadata(answer: Answer) -> dict:
     """What a history message should carry so the next turn's state knows this one: the intent, the tool
     and the references the answer was about."""
     # What the tools were asked about comes first; then what the answer cited.
-    refs = [int(n) for step in answer.steps for n in step.arguments.get("refs", [])]
-    refs += [c.evidence.passage.ref for c in answer.citations if c.evidence.passage.ref]
+    asked = [int(n) for step in answer.steps for n in step.arguments.get("refs", [])]
+    refs = asked + [c.evidence.passage.ref for c in answer.citations if c.evidence.passage.ref]
     for c in answer.citations:  # the paper's reference entries name their number: "[4] Lakshman ..."
         text = c.evidence.passage.text
         if c.evidence.passage.kind == "reference" and text.startswith("[") and "]" in text[:4]:
             refs.append(int(text[1 : text.index("]")]))
+    if not asked:  # an answer that looked up no work: the works its quoted paper sentences cite come last
+        # ("where does that come from?"); a list a tool gave keeps its order for "the last of those"
+        refs += [n for c in answer.citations if c.evidence.passage.doc == "paper" for n in c.evidence.passage.cites]
     return {
         "intent": answer.intent,
         "refs": list(dict.fromkeys(refs)),

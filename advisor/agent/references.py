@@ -216,8 +216,12 @@ def described_reference(
         return None
     texts = [f"{references[n].title}. {openings.get(n, '')}" for n in candidates]
     vectors = encode_cached(embedder, [request] + texts)
-    sims = sorted(zip((vectors[1:] @ vectors[0]).tolist(), candidates), reverse=True)
-    return sims[0][1] if sims[0][0] - sims[1][0] >= margin else None
+    sims = sorted(zip((vectors[1:] @ vectors[0]).tolist(), texts, candidates), reverse=True)
+    if sims[0][0] - sims[1][0] < margin:
+        return None
+    # a description uses a word of the work's own ("kNN", "GPTQ"); "who said that?" describes none of them
+    own_words = set(content_words(sims[0][1].replace("$", "")))  # inline maths: "$k$NN" is the word kNN
+    return sims[0][2] if set(content_words(request)) & own_words else None
 
 
 def source_answer(request: str, texts: Sequence[Passage], opening: Passage | None, embedder) -> list[Statement]:
