@@ -261,6 +261,16 @@ def test_negation_lowers_the_skill(model):
         ("Shipping product features sounds pretty dull to me", [(True, "Shipping product features")]),
         ("Dislikes: on-call rotations, latency budgets", [(True, "on-call rotations, latency budgets")]),
         ("Dislikes: papers; on-call", [(True, "papers"), (True, "on-call")]),
+        # "no" as a determiner negates its noun phrase, not the list after it
+        (
+            "no phd, 6 yrs backend + distributed systems at a big company",
+            [(True, "no phd"), (False, "distributed systems")],
+        ),
+        (
+            "masters only, no phd. i want to join a research team",
+            [(False, "masters"), (True, "no phd")] + [(False, "research team")],
+        ),
+        ("I want no publishing or theory", [(True, "publishing or theory")]),
     ],
 )
 def test_negation_scope(text, expected):

@@ -28,7 +28,7 @@ class Clause:
 # A negator opens a negative scope (see _polarised): "I want X without Y" is positive about X and negative
 # about Y; "I don't want to publish" is negative throughout.
 _NEGATOR = re.compile(
-    r"\b(?:not|no|never|none|nor|neither|don'?t|doesn'?t|didn'?t|won'?t|wouldn'?t|can'?t|cannot|isn'?t|"
+    r"\b(?:not|no|zero|never|none|nor|neither|don'?t|doesn'?t|didn'?t|won'?t|wouldn'?t|can'?t|cannot|isn'?t|"
     r"aren'?t|hate[sd]?|hating|dislike[sd]?|avoid(?:s|ing)?|without|tired of|bored|bores?|boring|"
     r"fed up|dread(?:s|ing)?|uninterested|allergic|rather than|instead of|as opposed to|less|"
     # handing work to someone else is not wanting to do it: "I'd hand the implementation off to engineers"
@@ -154,7 +154,15 @@ def _polarised(part: str, sentence: str, s: int, e: int) -> list[Clause]:
 _NEW_PREDICATE = re.compile(r"(?:(?:and|but|or)\s+)?(?:who|which|that|i|i'm|i'd|i've|we|my|then|also|so|yet)\b", re.I)
 
 
+# "no"/"zero" as a determiner negates its noun phrase only: "no phd, 6 yrs backend + distributed systems"
+# has a PhD negated and the rest stated; a comma or "+" ends it ("no publishing or theory" still coordinates).
+_DETERMINER_NEGATION = re.compile(r"(?i)(?:no|zero)\s+[^\W\d_][\w.'-]*(?:\s+[^\W\d_][\w.'-]*){0,3}?\s*(?=[,+.;]|$)")
+
+
 def _negation_scope_end(negated: str) -> int:
+    phrase = _DETERMINER_NEGATION.match(negated)
+    if phrase:
+        return phrase.end()
     for boundary in _LIST_SEPARATOR.finditer(negated):
         if _NEW_PREDICATE.match(negated[boundary.end() :]):
             return boundary.start()
