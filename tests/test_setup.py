@@ -17,8 +17,12 @@ pytestmark = pytest.mark.slow
 SCRIPT = ROOT / "tools" / "llama_build.sh"
 
 
-def run_script(venv: Path, *args: str, version: str = "0.0.0", timeout: float = 300) -> subprocess.CompletedProcess:
+def run_script(
+    venv: Path, *args: str, version: str = "0.0.0", timeout: float = 300, cache: Path | None = None
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "VENV": str(venv), "LLAMA_CPP_VERSION": version}
+    if cache is not None:
+        env["XDG_CACHE_HOME"] = str(cache)
     return subprocess.run(
         [str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT, check=False
     )
@@ -30,12 +34,22 @@ def test_the_installed_runtime_is_reported_and_nothing_is_started():
     assert run_script(venv, "start").stdout == ""  # nothing to build
 
 
+def test_the_runtime_is_built_portable_without_the_amx_kernels():
+    """A build tuned to a Sapphire Rapids CPU compiles ggml's AMX kernels, which crashed our CI in the first
+    decode (ggml-org/llama.cpp#20824); the wheel is built for AVX2 and runs on any x86-64-v3 machine."""
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode()
+    assert "AVX2 = 1" in info, info
+    assert "AMX" not in info and "AVX512" not in info, info
+
+
 def test_a_build_that_fails_is_reported_with_its_log(tmp_path):
     venv = tmp_path / "venv"  # a fresh environment without llama-cpp-python
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     assert run_script(venv, "status").stdout.strip() == "absent"
     # No such release: the background build fails fast (pip finds no llama-cpp-python 0.0.0, or no pip).
-    waited = run_script(venv, "wait")
+    waited = run_script(venv, "wait", cache=tmp_path / "cache")
     assert "compiling llama.cpp in the background" in waited.stdout
     assert waited.returncode == 1
     assert f"the full log is {venv}/llama-build.log" in waited.stdout
