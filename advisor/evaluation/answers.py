@@ -160,7 +160,9 @@ def evaluate_answers(
 ) -> dict:
     """The metrics above for one set (plus, when given, a separate answerability set)."""
     settings = settings or get_settings()
-    engine = get_engine(llm, settings)
+    # As the app answers once it has warmed up: with the citation audit loaded (claim checks and verdicts
+    # read it). Not waiting made the figures depend on whether the audit had finished in the background.
+    engine = get_engine(llm, settings, wait_for_audit=True)
     engine.ask("warm-up question about research engineers")
     tally = _Tally()
     lines = list(load_jsonl(set_path)) + (list(load_jsonl(refusal_path)) if refusal_path else [])
