@@ -13,6 +13,7 @@ from advisor.agent import ConversationState, Statement, ToolResult, describe_ste
 from advisor.agent.composer import compose_tool_answer
 from advisor.agent.fitting import self_descriptions
 from advisor.agent.planner import load_examples
+from advisor.agent.sections import Part, named_parts
 from advisor.agent.state import find_entities, leading_role, resolve_role_reference
 from advisor.core.jsonl import load_jsonl
 from advisor.core.types import Mode, Origin, Passage, PassageKind, Step
@@ -79,6 +80,22 @@ def test_a_question_about_a_cited_work_moves_the_paper_parts_probability_to_the_
     assert moved["section"] == moved["table"] == moved["archetypes"] == 0.0
     assert moved["search"] == pytest.approx(0.8) and moved["reference"] == 0.2
     assert sum(moved.values()) == pytest.approx(1.0)
+
+
+def test_a_part_called_by_its_own_name_is_named_the_most_specific_first():
+    parts = [
+        Part("Abstract", "section abstract", ()),
+        Part("Section 7: Conclusion", "section 7", ()),
+        Part("Team structure trends", "team structure trends", ()),
+        Part("Limitations", "limitations", ()),
+    ]
+    names = lambda request: [p.name for p in named_parts(request, parts)]  # noqa: E731
+    assert names("What limitation do the authors admit?") == ["Limitations"]
+    assert names("the trends in team structures, per the conclusion") == [
+        "Team structure trends",
+        "Section 7: Conclusion",
+    ]
+    assert names("What does the paper say about teams?") == []
 
 
 def test_describe_steps_is_one_line_of_what_the_tools_did():
@@ -267,6 +284,8 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
             "references",
         ),
         ("What does Figure 1 show?", ["spectrum"], "paper_section"),
+        # a part called by its own name is read, even when a sentence elsewhere shares more of the question
+        ("What limitations do the authors acknowledge in the paper?", ["aspirational and uneven"], "paper_section"),
         ("What research are foundation-model platforms oriented toward?", ["efficiency"], "archetypes"),
     ],
 )

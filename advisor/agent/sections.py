@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..core.text import content_words
 from ..core.types import Evidence, Passage, PassageKind
 from ..grounding import encode_cached
 from ..llm import prompts
@@ -68,6 +69,9 @@ def choose_part(
         for part in parts:
             if part.key == key:
                 return part, 1.0
+    named = named_parts(request, parts)
+    if named:
+        return named[0], 1.0
     if not parts:
         return None, 0.0
     vectors = encode_cached(embedder, [request] + [part.name for part in parts])
@@ -85,6 +89,15 @@ def choose_part(
     ]
     best = int(np.argmax(scores))
     return parts[best], float(name_sims[best])
+
+
+def named_parts(request: str, parts: Sequence[Part]) -> list[Part]:
+    """The parts the request calls by their own name, every word of it in some form ("the limitations the
+    authors acknowledge", "what's in the conclusion"), the most specific (longest) name first."""
+    asked = set(content_words(request))
+    titles = [(part, set(content_words(part.name.split(":", 1)[-1]))) for part in parts]
+    named = [(part, words) for part, words in titles if words and words <= asked]
+    return [part for part, words in sorted(named, key=lambda pair: -len(pair[1]))]
 
 
 def quote_sentences(
