@@ -370,6 +370,24 @@ def test_a_work_known_by_what_it_is_about_leads_the_answer_and_the_follow_up(cha
     assert "skill library" in second.answer, second.answer
 
 
+def test_a_claim_check_of_a_quoted_phrase_reads_the_sentence_that_holds_it_and_the_work_it_cites(chat_engine):
+    """The question names Meta (the author of reference 5), but the phrase it quotes is in a sentence citing
+    Lakshman's blog [4]: that citation is checked, and "who wrote it?" then asks about the blog."""
+    first, second = list(
+        chat_engine.converse(
+            [
+                "Did the paper quote its source right that the Meta role was 'more similar to a mid-level SWE "
+                "position'?",
+                "who wrote it?",
+            ]
+        )
+    )
+    check = next(s for s in first.steps if s.tool == "claim_check")
+    assert "checked the citation of [4]" in check.result, check.result
+    assert "mid-level SWE position" in first.answer and "reference 4" in first.answer, first.answer
+    assert "Lakshman" in second.answer, second.answer
+
+
 def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine):
     first, second = list(
         chat_engine.converse(

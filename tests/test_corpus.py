@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from advisor.core.text import parse_citations, split_sentences
-from advisor.corpus import CorpusError, load_corpus
+from advisor.core.text import parse_citations, quoted_phrases, split_sentences
+from advisor.corpus import CorpusError, load_corpus, source_ref
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -116,6 +116,26 @@ def test_sentence_splitting_keeps_markers_and_abbreviations():
         "Meta also has more.",
         "A degree (usually a Ph.D.) in a relevant field is typical.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "phrases"),
+    [
+        (
+            "The paper says the job was 'more similar to a mid-level SWE position'. Is it?",
+            ["more similar to a mid-level SWE position"],
+        ),
+        ('Did it say “engineers do research” and "first author"?', ["engineers do research", "first author"]),
+        ("Meta's blog and the authors' view of Table 1's key", []),  # apostrophes open no quote
+    ],
+)
+def test_quoted_phrases(text, phrases):
+    assert quoted_phrases(text) == phrases
+
+
+def test_a_source_passage_names_its_reference(passages):
+    assert {source_ref(p.id) for p in passages if p.doc == "paper"} == {None}
+    assert all(source_ref(p.id) == p.ref for p in passages if p.doc.startswith("ref-"))
 
 
 def test_sources_without_text_are_searchable_by_reference(passages):

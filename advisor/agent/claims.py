@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..core.text import shorten, strip_citations, strip_markdown
+from ..core.text import normalize_for_match, shorten, strip_citations, strip_markdown
 from ..core.types import Passage
 from ..corpus import Reference
 from ..grounding import encode_cached
@@ -28,17 +28,34 @@ def unique_pairs(by_passage: Mapping[str, Sequence[dict]]) -> list[tuple[str, di
 
 
 def choose_pairs(
-    request: str, refs: Sequence[int], pairs: Sequence[tuple[str, dict]], embedder, limit: int = 2
+    request: str,
+    refs: Sequence[int],
+    pairs: Sequence[tuple[str, dict]],
+    embedder,
+    quoted: Sequence[str] = (),
+    limit: int = 2,
 ) -> tuple[list[tuple[str, dict]], float]:
     """The citing pairs the request is about: those of the references it names (the closest claims first),
-    else the claims closest in meaning to it. Returns the pairs and the best similarity."""
-    pool = [p for p in pairs if p[1]["ref"] in refs] if refs else list(pairs)
+    else the claims closest in meaning to it. A claim that holds a phrase the request quotes ("the paper says
+    the job was 'more similar to a mid-level SWE position'") comes before any other, then the other claims
+    citing the same work. Returns the pairs and the best similarity."""
+    named = [p for p in pairs if p[1]["ref"] in refs]
+    phrases = [q for q in map(normalize_for_match, quoted) if q]
+    quoting = [p for p in pairs if any(q in normalize_for_match(strip_citations(p[1]["claim"])) for q in phrases)]
+    quoting = [p for p in quoting if p in named] or quoting  # "... 'simulators for evaluation' and cites [28-31]"
+    pool = named or list(pairs)
     if not pool:
         return [], 0.0
     vectors = encode_cached(embedder, [request] + [strip_citations(p[1]["claim"]) for p in pool])
     sims = vectors[1:] @ vectors[0]
     order = sorted(range(len(pool)), key=lambda i: -float(sims[i]))
     best = float(sims[order[0]])
+    if quoting:
+        quoted_refs = {p[1]["ref"] for p in quoting}
+        same_work = [pool[i] for i in order if pool[i][1]["ref"] in quoted_refs and pool[i] not in quoting]
+        if not named:
+            same_work = [p for p in pairs if p[1]["ref"] in quoted_refs and p not in quoting]
+        return (quoting + same_work)[:limit], 1.0
     if refs:
         chosen = [pool[i] for i in order[:limit]]
     else:
@@ -100,13 +117,14 @@ def check_claims(
     references: Mapping[int, Reference],
     passages_by_id: Mapping[str, Passage],
     embedder,
+    quoted: Sequence[str] = (),
 ) -> ToolResult:
     arguments = {"request": request, "refs": list(refs)}
     if by_passage is None:
         return ToolResult(
             "claim_check", arguments, summary="the citation audit is not ready", notes=(prompts.AUDIT_NOT_READY,)
         )
-    chosen, best = choose_pairs(request, refs, unique_pairs(by_passage), embedder)
+    chosen, best = choose_pairs(request, refs, unique_pairs(by_passage), embedder, quoted)
     statements: list[Statement] = []
     used: list[str] = []
     for rank, (pid, verdict) in enumerate(chosen):

@@ -20,8 +20,9 @@ import numpy as np
 from ..core.cache import OnceCache
 from ..core.jsonl import load_jsonl
 from ..core.stored import stored_arrays
-from ..core.text import normalize_ws, strip_citations
+from ..core.text import normalize_ws, quoted_phrases, strip_citations
 from ..core.types import Answer, Claim, Evidence, Mode, Origin, Step
+from ..corpus import source_ref
 from ..grounding import encode_cached, remember_vectors
 from ..llm import prompts
 from ..qa import (
@@ -240,7 +241,7 @@ class OfflinePolicy:
             call = {
                 "table": lambda: self.table_for(text, standalone, roles, state if follow_up else ConversationState()),
                 "reference": lambda: box.reference(standalone, refs),
-                "claim_check": lambda: box.claim_check(standalone, refs),
+                "claim_check": lambda: box.claim_check(standalone, refs, quoted_phrases(text)),
                 "archetypes": lambda: self.archetypes_for(text, standalone, follow_up),
                 "section": lambda: self.section_for(text, standalone, follow_up),
             }[intent]
@@ -458,9 +459,23 @@ def about_a_cited_work(intents: dict[str, float]) -> dict[str, float]:
 def turn_metadata(answer: Answer) -> dict:
     """What a history message should carry so the next turn's state knows this one: the intent, the tool
     and the references the answer was about."""
-    # What the tools were asked about comes first; then what the answer cited.
+    # What the tools were asked about and returned comes first (a claim check asked about Meta's job posting
+    # that found the quoted sentence cites a blog answered about the blog), then the rest of what they were
+    # asked about and what they returned; then what the answer cited.
     asked = [int(n) for step in answer.steps for n in step.arguments.get("refs", [])]
-    refs = asked + [c.evidence.passage.ref for c in answer.citations if c.evidence.passage.ref]
+    returned = [
+        n
+        for step in answer.steps
+        if step.tool in TOOL_INTENTS.values()
+        for n in map(source_ref, step.passages)
+        if n is not None
+    ]
+    refs = (
+        [n for n in asked if n in returned]
+        + returned
+        + asked
+        + [c.evidence.passage.ref for c in answer.citations if c.evidence.passage.ref]
+    )
     for c in answer.citations:  # the paper's reference entries name their number: "[4] Lakshman ..."
         text = c.evidence.passage.text
         if c.evidence.passage.kind == "reference" and text.startswith("[") and "]" in text[:4]:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from ..audit import paper_sentences, verdict_summaries_by_passage, verdict_summaries_if_ready
 from ..core.settings import Settings
+from ..core.text import quoted_phrases
 from ..core.types import Evidence, Passage, PassageKind, Step
 from ..corpus import PAPER_FILE, load_references, read_text
 from ..fit import parse_table1
@@ -148,7 +149,9 @@ class Toolbox:
                 first[p.ref] = p.text[:300]
         return first
 
-    def claim_check(self, request: str, refs: Sequence[int] = ()) -> ToolResult:
+    def claim_check(self, request: str, refs: Sequence[int] = (), quoted: Sequence[str] | None = None) -> ToolResult:
+        """`quoted`: the phrases the person quoted in this turn (default: those in the request); a follow-up's
+        condensed request also holds the quotes of the question before it."""
         try:
             by_passage = (
                 verdict_summaries_by_passage(self.settings, self.embedder)
@@ -158,7 +161,8 @@ class Toolbox:
         except Exception:  # the audit enriches answers; its failure must not break one
             log.exception("citation audit unavailable")
             by_passage = None
-        return check_claims(request, refs, by_passage, self.references, self.by_id, self.embedder)
+        quoted = quoted_phrases(request) if quoted is None else quoted
+        return check_claims(request, refs, by_passage, self.references, self.by_id, self.embedder, quoted)
 
     def section(self, request: str) -> ToolResult:
         return read_section(request, self.parts, self.embedder, self.settings.agent.quote_sentences, self._idf())

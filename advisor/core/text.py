@@ -100,6 +100,14 @@ def split_sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)]
 
 
+# A phrase in quotes: "…", “…” or '…' (an apostrophe inside or after a word, "Meta's", opens none).
+_QUOTED = re.compile(r"[\"“]([^\"”]{3,200})[\"”]|(?<!\w)['‘]([^'’\n]{3,200})['’](?!\w)")
+
+
+def quoted_phrases(text: str) -> list[str]:
+    return [(m.group(1) or m.group(2)).strip() for m in _QUOTED.finditer(text)]
+
+
 def normalize_for_match(text: str) -> str:
     """Lower-case, every run of non-alphanumeric characters collapsed to one space (eval rule)."""
     return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()

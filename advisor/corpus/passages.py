@@ -100,6 +100,12 @@ def _paper_passage(text: str, block: Block, pid: str, kind: str, s: int, e: int,
 
 
 
+def source_ref(passage_id: str) -> int | None:
+    """The reference number of a source's passage ("ref-4:fact:02" -> 4); None for the paper's own."""
+    doc = passage_id.split(":", 1)[0]
+    return int(doc[4:]) if doc.startswith("ref-") and doc[4:].isdigit() else None
+
+
 def parse_source(corpus_dir: Path, ref: Reference, max_words: int) -> list[Passage]:
     """Passages of one source file: its header as a reference entry, then abstract windows,
     verbatim excerpts and key facts."""

@@ -17,12 +17,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.settings import GroundingSettings, Settings, get_settings
-from ..core.text import STOPWORDS, content_words, normalize_for_match, sentence_spans, stem, strip_markdown
+from ..core.text import (
+    STOPWORDS,
+    content_words,
+    normalize_for_match,
+    quoted_phrases,
+    sentence_spans,
+    stem,
+    strip_markdown,
+)
 from ..core.types import Passage
 from .vectors import encode_cached
 
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\s*%?")
-_QUOTED = re.compile(r"[\"“]([^\"”]{3,200})[\"”]")
 _NAME = re.compile(r"\b([A-Z][a-zA-Z0-9]+(?:[-\s][A-Z][a-zA-Z0-9]+)*)")
 _COMMON_CAPITALS = frozenset(
     {
@@ -70,7 +77,7 @@ _COMMON_CAPITALS = frozenset(
 def required_details(claim: str) -> list[str]:
     """Numbers, quoted phrases and capitalised names a claim asserts (each must be in the evidence)."""
     details = [m.group(0).strip() for m in _NUMBER.finditer(claim)]
-    details += [m.group(1).strip() for m in _QUOTED.finditer(claim)]
+    details += quoted_phrases(claim)
     for match in _NAME.finditer(claim):
         for word in match.group(1).split():
             if word not in _COMMON_CAPITALS and word.lower() not in STOPWORDS and len(word) > 1:
