@@ -14,7 +14,7 @@ from advisor.agent.composer import compose_tool_answer
 from advisor.agent.fitting import self_descriptions
 from advisor.agent.planner import load_examples
 from advisor.agent.sections import Part, named_parts
-from advisor.agent.state import find_entities, leading_role, resolve_role_reference
+from advisor.agent.state import find_entities, leading_role, names_only, resolve_role_reference
 from advisor.core.jsonl import load_jsonl
 from advisor.core.types import Mode, Origin, Passage, PassageKind, Step
 
@@ -386,6 +386,36 @@ def test_a_claim_check_of_a_quoted_phrase_reads_the_sentence_that_holds_it_and_t
     assert "checked the citation of [4]" in check.result, check.result
     assert "mid-level SWE position" in first.answer and "reference 4" in first.answer, first.answer
     assert "Lakshman" in second.answer, second.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "renamed"),
+    [
+        ("and ML engineers?", True),
+        ("research engineers?", True),
+        ("what about at amazon?", True),  # names as people type them
+        ("what about meta-learning?", False),  # part of a word, not the company
+        ("and for implementing models, research engineers?", False),  # asks something of its own
+        ("and the second one?", False),
+    ],
+)
+def test_a_question_of_names_only_asks_the_previous_one_again(question, renamed):
+    assert names_only(question, {"Amazon": "Amazon", "Meta": "Meta"}) is renamed
+
+
+def test_a_chain_of_table_follow_ups_keeps_the_row_and_the_tool(chat_engine):
+    turns = list(
+        chat_engine.converse(
+            [
+                "How does Table 1 mark the ML Engineer for publication?",
+                "and applied scientists on that row?",
+                "research engineers?",
+            ]
+        )
+    )
+    assert all("table1" in [s.tool for s in t.steps] for t in turns), [t.intent for t in turns]
+    assert "Applied Scientist is marked ✓ (encouraged to publish)" in turns[1].answer, turns[1].answer
+    assert "Research Engineer is marked ✓ (sometimes co-author)" in turns[2].answer, turns[2].answer
 
 
 def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine):

@@ -46,6 +46,7 @@ from .state import (
     Entities,
     Turn,
     find_entities,
+    names_only,
     resolve_role_reference,
     state_from_history,
 )
@@ -178,7 +179,12 @@ class OfflinePolicy:
         intent = max(intents, key=intents.get)
         box = self.toolbox
         entities = find_entities(text, box.organisations, box.references)
-        follow_up = bool(state.last) and self.is_follow_up(text, previous)
+        # "and ML engineers?", "research engineers?": the previous question asked again of other names
+        renamed = bool(state.last) and names_only(text, box.organisations)
+        follow_up = bool(state.last) and (renamed or self.is_follow_up(text, previous))
+        if renamed and state.last.intent not in ("fit", "off_topic"):
+            intents = {label: float(label == state.last.intent) for label in intents}
+            intent = state.last.intent
         standalone = (
             condense_question(text, list(history), self.answers.backend(), follow_up=True)
             if follow_up and history
@@ -277,16 +283,22 @@ class OfflinePolicy:
     def table_for(self, text: str, request: str, roles: Sequence[str], state: ConversationState) -> ToolResult:
         """Table 1 rows the follow-up names in its own words ("and for implementing models?"), else the rows
         the standalone request names; a follow-up that names none ("and the research engineer on that same
-        row?") reads the rows the previous Table 1 question asked about, for its own roles."""
+        row?") reads the rows the latest Table 1 question that named some asked about, for its own roles
+        (through a chain of follow-ups: "and applied scientists on that row?", "research engineers?")."""
         if state.last is not None and text != request:
             own = self.toolbox.table1(text, roles)
             if own.summary.startswith("rows"):
                 return own
         result = self.toolbox.table1(request, roles)
-        if result.summary.startswith("rows") or state.last is None or state.last.tool != "table1":
+        if result.summary.startswith("rows"):
             return result
-        earlier = self.toolbox.table1(state.last.question, roles)
-        return earlier if earlier.summary.startswith("rows") else result
+        for turn in reversed(state.turns):
+            if turn.tool != "table1":
+                break
+            earlier = self.toolbox.table1(turn.question, roles)
+            if earlier.summary.startswith("rows"):
+                return earlier
+        return result
 
     def section_for(self, text: str, standalone: str, follow_up: bool) -> ToolResult:
         """A follow-up that names a part of its own ("and the limitations?") is read on its own words."""

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from ..core.text import sentence_spans, strip_citations
+from ..core.text import content_words, sentence_spans, strip_citations
 from ..corpus import Reference
 from ..fit.roles import ROLE_MENTIONS, ROLES
 
@@ -65,7 +65,7 @@ def find_entities(text: str, organisations: Mapping[str, str], valid_refs: Itera
     roles = sorted((m.start(), role) for role, pattern in ROLE_MENTIONS.items() for m in [pattern.search(text)] if m)
     orgs: list[tuple[int, str]] = []
     for surface, org in organisations.items():
-        match = re.search(rf"\b{re.escape(surface)}\b", text)
+        match = _organisation_pattern(surface).search(text)
         if match and org not in [o for _, o in orgs]:
             orgs.append((match.start(), org))
     refs: list[int] = []
@@ -83,6 +83,20 @@ def find_entities(text: str, organisations: Mapping[str, str], valid_refs: Itera
         references=tuple(refs),
         ordinal=_ORDINALS[ordinal.group(1).lower()] if ordinal else None,
     )
+
+
+def _organisation_pattern(surface: str) -> re.Pattern:
+    """A name as people type it, in any case ("amazon"), but not as part of a hyphenated word ("meta-learning")."""
+    return re.compile(rf"(?<![\w-]){re.escape(surface)}(?![\w-])", re.I)
+
+
+def names_only(text: str, organisations: Mapping[str, str]) -> bool:
+    """Whether a question's own words are names of roles or organisations and nothing else ("and ML
+    engineers?", "what about at amazon?"): it asks the previous question again of them."""
+    rest = text
+    for pattern in [*ROLE_MENTIONS.values(), *map(_organisation_pattern, organisations)]:
+        rest = pattern.sub(" ", rest)
+    return rest != text and not content_words(rest)
 
 
 @dataclass(frozen=True)
