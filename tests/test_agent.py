@@ -418,6 +418,16 @@ def test_a_chain_of_table_follow_ups_keeps_the_row_and_the_tool(chat_engine):
     assert "Research Engineer is marked ✓ (sometimes co-author)" in turns[2].answer, turns[2].answer
 
 
+def test_a_follow_up_after_looking_up_a_work_is_asked_of_its_own_text_first(chat_engine):
+    first, second = list(
+        chat_engine.converse(["Which paper is reference 31?", "what did it find about larger models?"])
+    )
+    search = next(s for s in second.steps if s.tool == "search_passages")
+    assert search.arguments.get("within") == [31], search.arguments
+    assert second.citations[0].evidence.passage.ref == 31, second.answer
+    assert "least truthful" in second.answer, second.answer
+
+
 def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine):
     first, second = list(
         chat_engine.converse(

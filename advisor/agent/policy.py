@@ -224,6 +224,15 @@ class OfflinePolicy:
                 intent = max(intents, key=intents.get)
                 # the question is about that work now, not about what the previous question asked
                 standalone = f"{text.rstrip()} — {box.references[within[0]].title}"
+        elif (
+            follow_up
+            and not entities
+            and intent in ("search", "claim_check")
+            and state.last.tool == "references"
+            and state.last.cited_refs
+        ):
+            # "what does it actually measure?" after "what is reference 23?": asked of that work's own text
+            within, focused = state.last.cited_refs[:1], True
         evidence = clock.run(
             "search_passages",
             {"query": standalone, **({"within": list(within)} if within else {})},
