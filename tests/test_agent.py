@@ -428,6 +428,17 @@ def test_a_follow_up_after_looking_up_a_work_is_asked_of_its_own_text_first(chat
     assert "least truthful" in second.answer, second.answer
 
 
+def test_a_claim_check_of_a_sentence_the_paper_cites_nothing_for_says_so_and_finds_the_source_words(chat_engine):
+    answer = chat_engine.ask(
+        "Does the paper's claim that 'an RE's primary responsibility is enabling, contributing to, and "
+        "accelerating ML research' come from a source?"
+    )
+    check = next(s for s in answer.steps if s.tool == "claim_check")
+    assert check.result == "the sentence cites nothing; closest source words in [11]", check.result
+    assert "citing nothing in that sentence" in answer.answer and "Matsukawa" in answer.answer, answer.answer
+    assert "I define the primary goal of a research engineer" in answer.answer, answer.answer
+
+
 def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine):
     first, second = list(
         chat_engine.converse(

@@ -64,6 +64,14 @@ def test_citation_expansion_pulls_the_cited_source(retriever):
     assert all(e.found_by == ("citation",) for e in expanded[len(hits) :])
 
 
+def test_the_closest_source_passages_come_from_the_sources_asked_for(retriever):
+    vector = retriever.embedder.encode(["the primary goal of a research engineer"])[0]
+    anywhere = retriever.best_in_sources(vector, n=4)
+    assert len(anywhere) == 4 and all(p.doc.startswith("ref-") and p.kind != "reference" for p, _ in anywhere)
+    assert anywhere[0][0].doc == "ref-11", [p.id for p, _ in anywhere]  # Matsukawa's post says it in those words
+    assert {p.doc for p, _ in retriever.best_in_sources(vector, n=3, refs=[1, 2])} <= {"ref-1", "ref-2"}
+
+
 def test_langchain_retriever_interface(retriever):
     docs = HybridRetriever(retriever=retriever, k=3).invoke("Who shares the title Member of Technical Staff?")
     assert len(docs) == 3 and docs[0].id and docs[0].metadata["doc"] in ("paper", "ref-1")

@@ -7,11 +7,14 @@ audit found instead of quoting the paper back at the person who asked whether th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
-from ..core.text import normalize_for_match, shorten, strip_citations, strip_markdown
+import numpy as np
+
+from ..core.text import normalize_for_match, quoted_phrases, shorten, strip_citations, strip_markdown
 from ..core.types import Passage
-from ..corpus import Reference
+from ..corpus import Reference, source_ref
 from ..grounding import encode_cached
 from ..llm import prompts
 from .references import author_phrase
@@ -32,22 +35,25 @@ def choose_pairs(
     refs: Sequence[int],
     pairs: Sequence[tuple[str, dict]],
     embedder,
-    quoted: Sequence[str] = (),
+    asked: str = "",
     limit: int = 2,
 ) -> tuple[list[tuple[str, dict]], float]:
     """The citing pairs the request is about: those of the references it names (the closest claims first),
     else the claims closest in meaning to it. A claim that holds a phrase the request quotes ("the paper says
     the job was 'more similar to a mid-level SWE position'") comes before any other, then the other claims
-    citing the same work. Returns the pairs and the best similarity."""
+    citing the same work. `asked`: a follow-up's own words (the request is condensed with the question before
+    it): the phrases it quotes are its own, and a claim it restates in its own words is closer to them than to
+    the condensed request. Returns the pairs and the best similarity."""
     named = [p for p in pairs if p[1]["ref"] in refs]
-    phrases = [q for q in map(normalize_for_match, quoted) if q]
+    phrases = [q for q in map(normalize_for_match, quoted_phrases(asked or request)) if q]
     quoting = [p for p in pairs if any(q in normalize_for_match(strip_citations(p[1]["claim"])) for q in phrases)]
     quoting = [p for p in quoting if p in named] or quoting  # "... 'simulators for evaluation' and cites [28-31]"
     pool = named or list(pairs)
     if not pool:
         return [], 0.0
-    vectors = encode_cached(embedder, [request] + [strip_citations(p[1]["claim"]) for p in pool])
-    sims = vectors[1:] @ vectors[0]
+    queries = [request] + ([asked] if asked and asked != request else [])
+    vectors = encode_cached(embedder, queries + [strip_citations(p[1]["claim"]) for p in pool])
+    sims = (vectors[len(queries) :] @ vectors[: len(queries)].T).max(axis=1)
     order = sorted(range(len(pool)), key=lambda i: -float(sims[i]))
     best = float(sims[order[0]])
     if quoting:
@@ -62,6 +68,54 @@ def choose_pairs(
         top_claim = pool[order[0]][1]["claim"]
         chosen = [pool[i] for i in order if pool[i][1]["claim"] == top_claim][:limit]  # one sentence, each citation
     return chosen, best
+
+
+@dataclass(frozen=True)
+class UncitedSentence:
+    """A sentence of the paper that cites nothing, in the passage that holds it."""
+
+    text: str
+    passage: Passage
+
+
+def closest_uncited(
+    query: str, sentences: Sequence[UncitedSentence], embedder, asked: str = ""
+) -> tuple[UncitedSentence | None, float, bool]:
+    """The uncited sentence the request is about: the one holding a phrase it quotes, else the closest in
+    meaning. Returns it, its similarity and whether a quote picked it."""
+    if not sentences:
+        return None, 0.0, False
+    phrases = [q for q in map(normalize_for_match, quoted_phrases(asked or query)) if q]
+    quoting = [s for s in sentences if any(q in normalize_for_match(s.text) for q in phrases)]
+    pool = quoting or list(sentences)
+    queries = [query] + ([asked] if asked and asked != query else [])
+    vectors = encode_cached(embedder, queries + [s.text for s in pool])
+    sims = (vectors[len(queries) :] @ vectors[: len(queries)].T).max(axis=1)
+    best = int(np.argmax(sims))
+    return pool[best], float(sims[best]), bool(quoting)
+
+
+def uncited_statements(
+    sentence: UncitedSentence, source: tuple[Passage, str] | None, ref: Reference | None
+) -> list[Statement]:
+    """The claim (quoted), that the paper cites nothing for it, and the closest words of a source we hold."""
+    claim = shorten(strip_markdown(sentence.text).strip(), 320)
+    out = [
+        Statement(prompts.CLAIM_UNCITED.format(quote=claim), (sentence.passage.id,), (claim.rstrip("…"),), quote=True)
+    ]
+    if source is not None:
+        passage, words = source
+        label = f"reference {ref.id} ({author_phrase(ref)}, {ref.year})" if ref and ref.year else passage.title
+        out.append(
+            Statement(
+                prompts.CLAIM_UNCITED_CLOSEST.format(source=label, quote=shorten(words, 320)),
+                (passage.id,),
+                (shorten(words, 320).rstrip("…"),),
+                quote=True,
+                score=-0.01,
+            )
+        )
+    return out
 
 
 def pair_statements(
@@ -117,14 +171,37 @@ def check_claims(
     references: Mapping[int, Reference],
     passages_by_id: Mapping[str, Passage],
     embedder,
-    quoted: Sequence[str] = (),
+    asked: str = "",
+    uncited: Sequence[UncitedSentence] = (),
+    closest_source_words: Callable[[str], tuple[Passage, str] | None] | None = None,
+    uncited_margin: float = 0.05,
 ) -> ToolResult:
+    """`uncited`: the paper's sentences that cite nothing: a question about one of them ("is that from his
+    post?" of a sentence without a marker) is told so, with the closest words of a source we hold
+    (`closest_source_words`), rather than the audit of another sentence."""
     arguments = {"request": request, "refs": list(refs)}
     if by_passage is None:
         return ToolResult(
             "claim_check", arguments, summary="the citation audit is not ready", notes=(prompts.AUDIT_NOT_READY,)
         )
-    chosen, best = choose_pairs(request, refs, unique_pairs(by_passage), embedder, quoted)
+    chosen, best = choose_pairs(request, refs, unique_pairs(by_passage), embedder, asked)
+    sentence, similarity, by_quote = closest_uncited(request, uncited, embedder, asked)
+    quoted_a_citing_sentence = best >= 1.0  # choose_pairs found a phrase the request quotes in a citing sentence
+    # Without a quote, a question about the works the conversation names is about the sentences citing them.
+    closer = not refs and similarity > best + uncited_margin
+    if sentence is not None and not quoted_a_citing_sentence and (by_quote or closer):
+        source = closest_source_words(sentence.text) if closest_source_words else None
+        ref = references.get(source_ref(source[0].id) or 0) if source else None
+        statements = uncited_statements(sentence, source, ref)
+        return ToolResult(
+            tool="claim_check",
+            arguments=arguments,
+            statements=tuple(statements),
+            passages=tuple(passages_by_id[p] for s in statements for p in s.passage_ids if p in passages_by_id),
+            summary="the sentence cites nothing" + (f"; closest source words in [{ref.id}]" if ref else ""),
+            strength=1.0 if by_quote else max(0.0, similarity),
+            refs=(ref.id,) if ref else (),
+        )
     statements: list[Statement] = []
     used: list[str] = []
     for rank, (pid, verdict) in enumerate(chosen):

@@ -20,7 +20,7 @@ import numpy as np
 from ..core.cache import OnceCache
 from ..core.jsonl import load_jsonl
 from ..core.stored import stored_arrays
-from ..core.text import normalize_ws, quoted_phrases, strip_citations
+from ..core.text import normalize_ws, strip_citations
 from ..core.types import Answer, Claim, Evidence, Mode, Origin, Step
 from ..corpus import source_ref
 from ..grounding import encode_cached, remember_vectors
@@ -256,7 +256,7 @@ class OfflinePolicy:
             call = {
                 "table": lambda: self.table_for(text, standalone, roles, state if follow_up else ConversationState()),
                 "reference": lambda: box.reference(standalone, refs),
-                "claim_check": lambda: box.claim_check(standalone, refs, quoted_phrases(text)),
+                "claim_check": lambda: box.claim_check(standalone, refs, text if follow_up else ""),
                 "archetypes": lambda: self.archetypes_for(text, standalone, follow_up),
                 "section": lambda: self.section_for(text, standalone, follow_up),
             }[intent]
@@ -358,7 +358,8 @@ class OfflinePolicy:
         passage search found a sentence that answers the question clearly better elsewhere, the planner chose
         the wrong part, and the answer comes from the search instead."""
         tool = seen.tool
-        if tool is None or not tool.statements or not all(s.quote for s in tool.statements) or not seen.evidence:
+        quoting_tools = (TOOL_INTENTS["section"], TOOL_INTENTS["archetypes"])
+        if tool is None or tool.tool not in quoting_tools or not tool.statements or not seen.evidence:
             return False
         if tool.strength >= 0.99:  # the question named the part ("Figure 1", "Section 7")
             return False

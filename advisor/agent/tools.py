@@ -17,15 +17,14 @@ from pydantic import BaseModel, Field
 
 from ..audit import paper_sentences, verdict_summaries_by_passage, verdict_summaries_if_ready
 from ..core.settings import Settings
-from ..core.text import quoted_phrases
 from ..core.types import Evidence, Passage, PassageKind, Step
 from ..corpus import PAPER_FILE, load_references, read_text
 from ..fit import parse_table1
 from ..grounding import encode_cached
 from ..llm import prompts
-from ..qa import passage_line
+from ..qa import passage_line, rank_sentences
 from ..retrieval import Retriever
-from .claims import check_claims
+from .claims import UncitedSentence, check_claims
 from .references import described_reference, lookup_reference
 from .results import Statement, ToolResult, returned_passage_ids
 from .sections import archetype_paragraphs, paper_parts, read_archetypes, read_section
@@ -72,6 +71,17 @@ class Toolbox:
     @cached_property
     def citing(self):
         return [s for s in paper_sentences(read_text(self.settings.corpus_dir / PAPER_FILE)) if s.refs]
+
+    @cached_property
+    def uncited(self) -> list[UncitedSentence]:
+        """The paper's body sentences that cite nothing, each in the passage (window) that holds it first."""
+        paper = [p for p in self.passages if p.doc == "paper" and p.kind in (PassageKind.PARAGRAPH, PassageKind.BULLET)]
+        out = []
+        for sentence in paper_sentences(read_text(self.settings.corpus_dir / PAPER_FILE)):
+            holder = next((p for p in paper if p.start <= sentence.start and sentence.end <= p.end), None)
+            if not sentence.refs and holder is not None and len(sentence.text.split()) >= 6:
+                out.append(UncitedSentence(sentence.text, holder))
+        return out
 
     @cached_property
     def parts(self):
@@ -149,9 +159,8 @@ class Toolbox:
                 first[p.ref] = p.text[:300]
         return first
 
-    def claim_check(self, request: str, refs: Sequence[int] = (), quoted: Sequence[str] | None = None) -> ToolResult:
-        """`quoted`: the phrases the person quoted in this turn (default: those in the request); a follow-up's
-        condensed request also holds the quotes of the question before it."""
+    def claim_check(self, request: str, refs: Sequence[int] = (), asked: str = "") -> ToolResult:
+        """`asked`: a follow-up's own words, when the request is condensed with the question before it."""
         try:
             by_passage = (
                 verdict_summaries_by_passage(self.settings, self.embedder)
@@ -161,8 +170,26 @@ class Toolbox:
         except Exception:  # the audit enriches answers; its failure must not break one
             log.exception("citation audit unavailable")
             by_passage = None
-        quoted = quoted_phrases(request) if quoted is None else quoted
-        return check_claims(request, refs, by_passage, self.references, self.by_id, self.embedder, quoted)
+        return check_claims(
+            request,
+            refs,
+            by_passage,
+            self.references,
+            self.by_id,
+            self.embedder,
+            asked,
+            self.uncited,
+            self.closest_source_words,
+            self.settings.agent.uncited_claim_margin,
+        )
+
+    def closest_source_words(self, text: str) -> tuple[Passage, str] | None:
+        """The sentence of a source we hold that best matches text (a claim the paper cites nothing for), by
+        the answer engine's own sentence ranking (meaning and shared words)."""
+        hits = [p for p, _ in self.retriever.best_in_sources(encode_cached(self.embedder, [text])[0], n=4)]
+        ranked = rank_sentences(text, [Evidence(p, 0.0, ()) for p in hits], self.embedder, self._idf(), 0.0)
+        ranked = [r for r in ranked if len(r[2].split()) >= 4]
+        return (hits[ranked[0][0] - 1], ranked[0][2]) if ranked else None
 
     def section(self, request: str) -> ToolResult:
         return read_section(request, self.parts, self.embedder, self.settings.agent.quote_sentences, self._idf())

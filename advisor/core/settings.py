@@ -190,6 +190,11 @@ class AgentSettings(BaseSettings):
     part_name_similarity: float = Field(
         0.5, description="A follow-up names a part of the paper of its own at this cosine to the part's name."
     )
+    uncited_claim_margin: float = Field(
+        0.05,
+        description="A claim check is about a sentence the paper cites nothing for when that sentence is closer "
+        "to the question than any citing sentence by this.",
+    )
     search_margin: float = Field(
         0.15,
         description="A section or archetype answer gives way to the passage search when the search's best "

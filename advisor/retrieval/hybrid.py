@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import threading
+from collections.abc import Sequence
 
 from cachetools import LRUCache
 
@@ -143,6 +144,16 @@ class Retriever:
         try:
             hits = self.dense(vector, n, where=where)
         except Exception:  # a source with no passages of those kinds: Chroma may reject n > matches
+            hits = []
+        return [(self.index.by_id[pid], sim) for pid, sim in hits if pid in self.index.by_id]
+
+    def best_in_sources(self, vector, n: int = 3, refs: Sequence[int] = ()) -> list[tuple[Passage, float]]:
+        """The passages of the sources (of `refs`, or of every source) closest to vector, one query."""
+        docs = {"doc": {"$in": [f"ref-{r}" for r in refs]}} if refs else {"doc": {"$ne": "paper"}}
+        where = {"$and": [docs, {"kind": {"$in": [str(k) for k in BODY_KINDS]}}]}
+        try:
+            hits = self.dense(vector, n, where=where)
+        except Exception:  # no passage matches the filter: Chroma may reject the query
             hits = []
         return [(self.index.by_id[pid], sim) for pid, sim in hits if pid in self.index.by_id]
 
