@@ -439,6 +439,29 @@ def test_a_claim_check_of_a_sentence_the_paper_cites_nothing_for_says_so_and_fin
     assert "I define the primary goal of a research engineer" in answer.answer, answer.answer
 
 
+def test_an_archetype_follow_up_that_names_none_asks_the_previous_archetype(chat_engine):
+    first, second = list(
+        chat_engine.converse(
+            ["Which roles dominate hiring at vertical-AI and SaaS companies?", "and where do they still need research?"]
+        )
+    )
+    assert "Applied scientists and product-oriented ML engineers" in first.answer, first.answer
+    assert "speech, document intelligence, regulated text" in second.answer, second.answer
+    assert "Big-tech" not in second.answer.split("[1]")[0], second.answer
+
+
+def test_a_section_follow_up_reads_the_rest_of_the_same_part(chat_engine):
+    """The limitations paragraph is indexed in two windows; its part holds both, and a follow-up that names no
+    part reads what the first answer did not quote."""
+    part = next(p for p in chat_engine.policy.toolbox.parts if p.name == "Limitations")
+    assert len(part.passages) > 1 and "future work" in " ".join(p.text for p in part.passages)
+    first, second = list(
+        chat_engine.converse(["Which limitations does the paper state?", "and what would they do about them?"])
+    )
+    assert "aspirational and uneven" in first.answer, first.answer
+    assert "longitudinal and cross-regional data" in second.answer, second.answer
+
+
 def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine):
     first, second = list(
         chat_engine.converse(

@@ -20,8 +20,8 @@ import numpy as np
 from ..core.cache import OnceCache
 from ..core.jsonl import load_jsonl
 from ..core.stored import stored_arrays
-from ..core.text import normalize_ws, strip_citations
-from ..core.types import Answer, Claim, Evidence, Mode, Origin, Step
+from ..core.text import content_words, normalize_ws, strip_citations
+from ..core.types import Answer, Claim, Evidence, Mode, Origin, Passage, Step
 from ..corpus import source_ref
 from ..grounding import encode_cached, remember_vectors
 from ..llm import prompts
@@ -41,6 +41,7 @@ from .composer import compose_tool_answer
 from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
 from .results import ToolResult, returned_passage_ids
+from .sections import archetype_name
 from .state import (
     ConversationState,
     Entities,
@@ -185,6 +186,17 @@ class OfflinePolicy:
         if renamed and state.last.intent not in ("fit", "off_topic"):
             intents = {label: float(label == state.last.intent) for label in intents}
             intent = state.last.intent
+        elif (
+            follow_up
+            and intent == "search"
+            and not entities
+            and state.last.intent in ("section", "archetypes")
+            and state.last.tool == TOOL_INTENTS[state.last.intent]
+        ):
+            # "and where do they still need research?" after an answer from one part of the paper: that part is
+            # read again for the follow-up's own words (the passage search still wins when clearly closer)
+            intents = {**intents, "search": intents[state.last.intent], state.last.intent: intents["search"]}
+            intent = state.last.intent
         standalone = (
             condense_question(text, list(history), self.answers.backend(), follow_up=True)
             if follow_up and history
@@ -257,8 +269,8 @@ class OfflinePolicy:
                 "table": lambda: self.table_for(text, standalone, roles, state if follow_up else ConversationState()),
                 "reference": lambda: box.reference(standalone, refs),
                 "claim_check": lambda: box.claim_check(standalone, refs, text if follow_up else ""),
-                "archetypes": lambda: self.archetypes_for(text, standalone, follow_up),
-                "section": lambda: self.section_for(text, standalone, follow_up),
+                "archetypes": lambda: self.archetypes_for(text, standalone, follow_up, state),
+                "section": lambda: self.section_for(text, standalone, follow_up, state),
             }[intent]
             arguments = {
                 "request": standalone,
@@ -309,22 +321,39 @@ class OfflinePolicy:
                 return earlier
         return result
 
-    def section_for(self, text: str, standalone: str, follow_up: bool) -> ToolResult:
-        """A follow-up that names a part of its own ("and the limitations?") is read on its own words."""
+    def section_for(self, text: str, standalone: str, follow_up: bool, state: ConversationState) -> ToolResult:
+        """A follow-up that names a part of its own ("and the limitations?") is read on its own words; one that
+        names none ("so what do they want to do next?") reads the part the conversation is about for them."""
         if follow_up and text != standalone:
             own = self.toolbox.section(text)
             if own.found and own.strength >= self.settings.agent.part_name_similarity:
                 return own
+            said = (state.last.answer,) if state.last else ()
+            return self.toolbox.section(standalone, Focus(text, said, self.settings.agent.repeat_penalty))
         return self.toolbox.section(standalone)
 
-    def archetypes_for(self, text: str, standalone: str, follow_up: bool) -> ToolResult:
+    def archetypes_for(self, text: str, standalone: str, follow_up: bool, state: ConversationState) -> ToolResult:
         """A follow-up that names an archetype of its own ("and foundation-model platforms?") is read on its own
-        words; otherwise with the conversation's context."""
-        if follow_up and text != standalone:
-            own = self.toolbox.organisation_archetypes(text)
-            if own.summary.endswith("one archetype"):
-                return own
-        return self.toolbox.organisation_archetypes(standalone)
+        words; one that names none after an answer about one archetype ("where does research still show up for
+        them?") asks its own words of that archetype's paragraph; otherwise the standalone question is read."""
+        box = self.toolbox
+        if not (follow_up and text != standalone):
+            return box.organisation_archetypes(standalone)
+        own = box.organisation_archetypes(text)
+        one = own.summary.endswith("one archetype") and own.statements
+        if one and set(content_words(text)) & set(content_words(archetype_name(self._archetype_of(own)))):
+            return own
+        if state.last is not None and state.last.tool == TOOL_INTENTS["archetypes"]:
+            earlier = box.organisation_archetypes(state.last.question)
+            if earlier.summary.endswith("one archetype") and earlier.statements:
+                # the conversation chose the archetype, as surely as if the question had named it
+                return replace(box.organisation_archetypes(text, within=self._archetype_of(earlier)), strength=1.0)
+        return own if one else box.organisation_archetypes(standalone)
+
+    def _archetype_of(self, result: ToolResult) -> tuple[Passage, ...]:
+        """The paragraph (its passage windows) an archetypes answer about one archetype quoted first."""
+        read = set(result.statements[0].passage_ids)
+        return next(g for g in self.toolbox.archetypes if read & {p.id for p in g})
 
     def with_search_quotes(
         self, seen: Observation, claims: list[Claim], evidence: list[Evidence]

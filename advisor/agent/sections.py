@@ -14,7 +14,7 @@ from ..core.text import content_words
 from ..core.types import Evidence, Passage, PassageKind
 from ..grounding import encode_cached
 from ..llm import prompts
-from ..qa import quote_text, rank_sentences
+from ..qa import Focus, quote_text, rank_sentences
 from .results import Statement, ToolResult
 
 # A paragraph that opens with an italic or bold label names a part of its own: "*Limitations.* Our ..."
@@ -49,7 +49,9 @@ def paper_parts(passages: Sequence[Passage]) -> list[Part]:
                 parts.append(Part(f"{word} {number.group(2)}", f"{word} {number.group(2)}".lower(), (p,)))
         label = _LEAD_LABEL.match(p.text)
         if label and p.kind == PassageKind.PARAGRAPH:
-            parts.append(Part(label.group(1).strip(), label.group(1).strip().lower(), (p,)))
+            # the whole paragraph: every window it was indexed in (paper:7:02.0, paper:7:02.1, ...)
+            windows = tuple(w for w in paper if w.id.rsplit(".", 1)[0] == p.id.rsplit(".", 1)[0])
+            parts.append(Part(label.group(1).strip(), label.group(1).strip().lower(), windows))
     return parts
 
 
@@ -107,11 +109,17 @@ def quote_sentences(
     limit: int,
     idf: Mapping[str, float] | None = None,
     reading_order_bonus: float = 0.0,
+    focus: Focus | None = None,
 ) -> list[Statement]:
     """The passages' sentences that best answer the request (qa.rank_sentences, the answer engine's own
     ranking), as quotes in reading order."""
     ranked = rank_sentences(
-        request, [Evidence(p, 0.0, ()) for p in passages], embedder, dict(idf or {}), order_bonus=reading_order_bonus
+        request,
+        [Evidence(p, 0.0, ()) for p in passages],
+        embedder,
+        dict(idf or {}),
+        order_bonus=reading_order_bonus,
+        focus=focus,
     )
     chosen = sorted((r for r in ranked if len(r[2].split()) >= 5), key=lambda r: -r[3])[:limit]
     statements = []
@@ -124,15 +132,23 @@ def quote_sentences(
 
 
 def read_section(
-    request: str, parts: Sequence[Part], embedder, limit: int, idf: Mapping[str, float] | None = None
+    request: str,
+    parts: Sequence[Part],
+    embedder,
+    limit: int,
+    idf: Mapping[str, float] | None = None,
+    focus: Focus | None = None,
 ) -> ToolResult:
+    """The part the request names or is about, its sentences ranked for the request (and, in a follow-up,
+    for its own words, below what the previous answer already quoted: `focus`)."""
     part, strength = choose_part(request, parts, embedder, idf)
     if part is None:
         return ToolResult("paper_section", {"request": request}, summary="no such part of the paper")
     # A labelled paragraph inside a section ("Limitations" in the conclusion) is a part of its own; reading
     # the section leaves it out. Earlier sentences of a part weigh a little more: they state its gist.
-    own = [p for p in part.passages if not any(o is not part and o.passages == (p,) for o in parts)] or part.passages
-    statements = quote_sentences(request, own, embedder, limit, idf, reading_order_bonus=0.05)
+    inner = [o for o in parts if o is not part and len(o.passages) < len(part.passages)]
+    own = [p for p in part.passages if not any(p in o.passages for o in inner)] or part.passages
+    statements = quote_sentences(request, own, embedder, limit, idf, reading_order_bonus=0.05, focus=focus)
     if part.name.startswith(("Figure", "Table")):  # a caption is read whole
         statements = quote_sentences(part.name, part.passages, embedder, 3, idf)
     return ToolResult(
@@ -153,6 +169,12 @@ def archetype_paragraphs(passages: Sequence[Passage]) -> list[tuple[Passage, ...
         if p.doc == "paper" and p.section == ARCHETYPE_SECTION and p.kind == PassageKind.PARAGRAPH:
             groups.setdefault(p.id.rsplit(".", 1)[0], []).append(p)
     return [tuple(g) for g in groups.values()]
+
+
+def archetype_name(paragraph: Sequence[Passage]) -> str:
+    """An archetype as its paragraph names it: the opening sentence ("Big-tech product organizations resemble
+    vertical SaaS at extreme scale")."""
+    return paragraph[0].text.split(". ")[0] if paragraph else ""
 
 
 def read_archetypes(
@@ -186,7 +208,7 @@ def read_archetypes(
     else:
         statements = []
         for i, group in enumerate(paragraphs):
-            opening = group[0].text.split(". ")[0]
+            opening = archetype_name(group)
             # each opening is ranked by how well its paragraph answers the request, not by matching itself
             statements += [
                 replace(s, score=float(best[i])) for s in quote_sentences(opening, group[:1], embedder, 1, idf)

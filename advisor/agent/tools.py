@@ -22,7 +22,7 @@ from ..corpus import PAPER_FILE, load_references, read_text
 from ..fit import parse_table1
 from ..grounding import encode_cached
 from ..llm import prompts
-from ..qa import passage_line, rank_sentences
+from ..qa import Focus, passage_line, rank_sentences
 from ..retrieval import Retriever
 from .claims import UncitedSentence, check_claims
 from .references import described_reference, lookup_reference
@@ -191,13 +191,16 @@ class Toolbox:
         ranked = [r for r in ranked if len(r[2].split()) >= 4]
         return (hits[ranked[0][0] - 1], ranked[0][2]) if ranked else None
 
-    def section(self, request: str) -> ToolResult:
-        return read_section(request, self.parts, self.embedder, self.settings.agent.quote_sentences, self._idf())
-
-    def organisation_archetypes(self, request: str) -> ToolResult:
-        return read_archetypes(
-            request, self.archetypes, self.embedder, self.settings.agent.quote_sentences, self._idf()
+    def section(self, request: str, focus: Focus | None = None) -> ToolResult:
+        """A part of the paper for the request; `focus`: a follow-up's own words and what was said before."""
+        return read_section(
+            request, self.parts, self.embedder, self.settings.agent.quote_sentences, self._idf(), focus=focus
         )
+
+    def organisation_archetypes(self, request: str, within: Sequence[Passage] = ()) -> ToolResult:
+        """Section 6's archetypes for the request; `within`: one archetype's paragraph, already chosen."""
+        paragraphs = [tuple(within)] if within else self.archetypes
+        return read_archetypes(request, paragraphs, self.embedder, self.settings.agent.quote_sentences, self._idf())
 
     # -- as LangChain tools
     def langchain_tools(self, log: CallLog) -> list[BaseTool]:
