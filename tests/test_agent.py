@@ -508,6 +508,8 @@ def test_a_table_follow_up_that_names_its_own_row_reads_that_row(chat_engine):
         ("did the paper quote her accurately?", [12, 4], None),  # describes no work: the conversation's first
         ("what year was it published?", [12, 4], None),
         ("who said that?", [11, 12], None),  # close to one title, but uses no word of it
+        # "models" is in both works' texts: it describes neither ("it" is the conversation's first)
+        ("is it cited correctly for compressing models? check the abstract", [16, 28], None),
     ],
 )
 def test_a_follow_up_picks_the_earlier_reference_it_describes(chat_engine, question, earlier, chosen):

@@ -219,9 +219,11 @@ def described_reference(
     sims = sorted(zip((vectors[1:] @ vectors[0]).tolist(), texts, candidates), reverse=True)
     if sims[0][0] - sims[1][0] < margin:
         return None
-    # a description uses a word of the work's own ("kNN", "GPTQ"); "who said that?" describes none of them
-    own_words = set(content_words(sims[0][1].replace("$", "")))  # inline maths: "$k$NN" is the word kNN
-    return sims[0][2] if set(content_words(request)) & own_words else None
+    # a description uses a word of that work's own, which the others do not share ("kNN", "GPTQ"); "who said
+    # that?" or "does the abstract support the models it is cited for?" describes none of them
+    words = [set(content_words(text.replace("$", ""))) for _, text, _ in sims]  # inline maths: "$k$NN" is kNN
+    distinctive = words[0].difference(*words[1:])
+    return sims[0][2] if set(content_words(request)) & distinctive else None
 
 
 def source_answer(request: str, texts: Sequence[Passage], opening: Passage | None, embedder) -> list[Statement]:
