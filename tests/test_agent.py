@@ -161,6 +161,14 @@ def test_the_state_keeps_the_role_an_answer_led_with_when_the_question_named_non
     named = [{"role": "user", "content": "What do research engineers do?"}, {"role": "assistant", "content": fit}]
     assert state_from_history(named, {}, range(1, 33)).last.answer_role == ""  # the question's own role stands
     assert leading_role("“Teams mix titles.” [1] Research Engineers build [2].") == ""
+    # an answer about a work leads with the work, whatever role its quoted sentence names
+    check = {
+        "role": "assistant",
+        "content": "The paper says, citing [12] in its text: “Research scientists should be engineers.” [1]",
+        "metadata": {"intent": "claim_check", "refs": [12], "tool": "claim_check"},
+    }
+    asked = {"role": "user", "content": "does the source actually say that?"}
+    assert state_from_history([asked, check], {}, range(1, 33)).role_in_focus() == ""
 
 
 def test_a_fit_profile_is_the_persons_words_about_themselves_not_their_other_questions():

@@ -194,14 +194,18 @@ def state_from_history(
             cited = tuple(int(n) for n in meta.get("refs", ()) if str(n).isdigit())
             if not cited:  # the answer text names the references it is about: "Reference 4 is ..."
                 cited = find_entities(strip_citations(content), organisations, valid).references
+            intent = str(meta.get("intent", ""))
+            # an answer about a work (a reference, a claim check) leads with the work, whatever role its
+            # first quoted sentence names: "it" in the next turn is that work, not the role
+            about_a_work = intent in ("reference", "claim_check")
             pending = replace(
                 pending,
-                intent=str(meta.get("intent", "")),
+                intent=intent,
                 tool=str(meta.get("tool", "")),
                 cited_refs=cited,
                 section=str(meta.get("section", "")),
                 answer=content,
-                answer_role="" if pending.entities.roles else leading_role(content),
+                answer_role="" if pending.entities.roles or about_a_work else leading_role(content),
             )
     if pending is not None:
         state = state.with_turn(pending)
