@@ -292,6 +292,8 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
             "references",
         ),
         ("What does Figure 1 show?", ["spectrum"], "paper_section"),
+        # the source file's own date, beside the year the paper gives
+        ("When was reference 4 posted?", ["dated 2025-02-17"], "references"),
         # a part called by its own name is read, even when a sentence elsewhere shares more of the question
         ("What limitations do the authors acknowledge in the paper?", ["aspirational and uneven"], "paper_section"),
         ("What research are foundation-model platforms oriented toward?", ["efficiency"], "archetypes"),

@@ -158,6 +158,17 @@ def reference_statements(
         out.append(
             Statement(prompts.REFERENCE_LISTED.format(entry=printed), (entry.id,), (printed,), quote=True, score=0.65)
         )
+    if header is not None:  # the source file's own date and where our copy of it comes from
+        for field, template, score in (
+            ("Date", prompts.REFERENCE_DATED, 0.62),
+            ("Provenance", prompts.REFERENCE_PROVENANCE, 0.5),
+        ):
+            match = re.search(rf"^- {field}: (.+)$", header.text, re.M)
+            if match:
+                value = match.group(1).strip().rstrip(".")
+                out.append(
+                    Statement(template.format(date=value, provenance=value), (header.id,), (value,), score=score)
+                )
     if body is not None:
         first = strip_markdown(body.text).split("\n")[0]
         sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
