@@ -30,6 +30,18 @@ def unique_pairs(by_passage: Mapping[str, Sequence[dict]]) -> list[tuple[str, di
     return sorted(seen.values(), key=lambda item: (int(str(item[1]["id"]).split("@")[1].split("#")[0]), item[1]["ref"]))
 
 
+def _quoted(request: str, asked: str) -> list[str]:
+    """The phrases the person quoted in this turn, normalised for matching (a follow-up's own words quote for it)."""
+    return [q for q in map(normalize_for_match, quoted_phrases(asked or request)) if q]
+
+
+def _similarities(request: str, asked: str, texts: Sequence[str], embedder) -> np.ndarray:
+    """Each text's cosine to the request or, when closer, to the follow-up's own words."""
+    queries = [request] + ([asked] if asked and asked != request else [])
+    vectors = encode_cached(embedder, queries + list(texts))
+    return (vectors[len(queries) :] @ vectors[: len(queries)].T).max(axis=1)
+
+
 def choose_pairs(
     request: str,
     refs: Sequence[int],
@@ -45,15 +57,13 @@ def choose_pairs(
     it): the phrases it quotes are its own, and a claim it restates in its own words is closer to them than to
     the condensed request. Returns the pairs and the best similarity."""
     named = [p for p in pairs if p[1]["ref"] in refs]
-    phrases = [q for q in map(normalize_for_match, quoted_phrases(asked or request)) if q]
+    phrases = _quoted(request, asked)
     quoting = [p for p in pairs if any(q in normalize_for_match(strip_citations(p[1]["claim"])) for q in phrases)]
     quoting = [p for p in quoting if p in named] or quoting  # "... 'simulators for evaluation' and cites [28-31]"
     pool = named or list(pairs)
     if not pool:
         return [], 0.0
-    queries = [request] + ([asked] if asked and asked != request else [])
-    vectors = encode_cached(embedder, queries + [strip_citations(p[1]["claim"]) for p in pool])
-    sims = (vectors[len(queries) :] @ vectors[: len(queries)].T).max(axis=1)
+    sims = _similarities(request, asked, [strip_citations(p[1]["claim"]) for p in pool], embedder)
     order = sorted(range(len(pool)), key=lambda i: -float(sims[i]))
     best = float(sims[order[0]])
     if quoting:
@@ -85,12 +95,10 @@ def closest_uncited(
     meaning. Returns it, its similarity and whether a quote picked it."""
     if not sentences:
         return None, 0.0, False
-    phrases = [q for q in map(normalize_for_match, quoted_phrases(asked or query)) if q]
+    phrases = _quoted(query, asked)
     quoting = [s for s in sentences if any(q in normalize_for_match(s.text) for q in phrases)]
     pool = quoting or list(sentences)
-    queries = [query] + ([asked] if asked and asked != query else [])
-    vectors = encode_cached(embedder, queries + [s.text for s in pool])
-    sims = (vectors[len(queries) :] @ vectors[: len(queries)].T).max(axis=1)
+    sims = _similarities(query, asked, [s.text for s in pool], embedder)
     best = int(np.argmax(sims))
     return pool[best], float(sims[best]), bool(quoting)
 
