@@ -69,15 +69,20 @@ class Toolbox:
         return TableView.build(parse_table1(paper, self.settings), self.passages)
 
     @cached_property
+    def sentences(self):
+        """Every sentence of the paper's body, with the references its markers cite (read once)."""
+        return paper_sentences(read_text(self.settings.corpus_dir / PAPER_FILE))
+
+    @cached_property
     def citing(self):
-        return [s for s in paper_sentences(read_text(self.settings.corpus_dir / PAPER_FILE)) if s.refs]
+        return [s for s in self.sentences if s.refs]
 
     @cached_property
     def uncited(self) -> list[UncitedSentence]:
         """The paper's body sentences that cite nothing, each in the passage (window) that holds it first."""
         paper = [p for p in self.passages if p.doc == "paper" and p.kind in (PassageKind.PARAGRAPH, PassageKind.BULLET)]
         out = []
-        for sentence in paper_sentences(read_text(self.settings.corpus_dir / PAPER_FILE)):
+        for sentence in self.sentences:
             holder = next((p for p in paper if p.start <= sentence.start and sentence.end <= p.end), None)
             if not sentence.refs and holder is not None and len(sentence.text.split()) >= 6:
                 out.append(UncitedSentence(sentence.text, holder))
