@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from advisor.agent import ConversationState, Statement, ToolResult, describe_steps, state_from_history, statement_holds
+from advisor.agent.claims import own_word_shares
 from advisor.agent.composer import compose_tool_answer
 from advisor.agent.fitting import self_descriptions
 from advisor.agent.planner import load_examples
@@ -447,6 +448,47 @@ def test_a_claim_check_of_a_sentence_the_paper_cites_nothing_for_says_so_and_fin
     assert check.result == "the sentence cites nothing; closest source words in [11]", check.result
     assert "citing nothing in that sentence" in answer.answer and "Matsukawa" in answer.answer, answer.answer
     assert "I define the primary goal of a research engineer" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("asked", "named"),
+    [
+        ("what about the bug-free ML code bit?", [1]),  # two of its own words name one sentence
+        ("does it support the paper's claim?", []),  # one shared word names nothing
+        ("", []),  # not a follow-up
+    ],
+)
+def test_a_follow_ups_own_words_name_the_sentence_they_share_two_or_more_words_with(asked, named):
+    texts = [
+        "OpenAI notes that engineering plays a key role in most major advances.",
+        "The posting emphasizes writing bug-free ML code and building the science behind the algorithms.",
+        "Our claims should be read as time-bounded.",
+    ]
+    shares = own_word_shares(asked, texts, {})
+    assert [i for i, x in enumerate(shares) if x > 0] == named, shares
+
+
+def test_a_claim_check_follow_up_that_names_another_sentence_checks_that_one(chat_engine):
+    """The condensed request still holds the first claim; the follow-up's own words name the other one."""
+    first, second = list(
+        chat_engine.converse(
+            [
+                "Is the paper faithful to OpenAI's posting when it says engineering plays a key role in major "
+                "advances in AI?",
+                "and the bit about writing bug-free ML code, is that verbatim too?",
+            ]
+        )
+    )
+    assert "key role" in first.answer, first.answer
+    check = next(s for s in second.steps if s.tool == "claim_check")
+    assert "[2]" in check.result, check.result
+    assert "writing bug-free ML code" in second.answer.split("citation audit")[0], second.answer
+
+
+def test_an_unverifiable_verdict_says_what_our_copy_of_the_source_holds(chat_engine):
+    answer = chat_engine.ask("Does reference 6 back up the paper's quote from Amazon's AI leadership?")
+    assert "“unverifiable”" in answer.answer, answer.answer
+    assert "Our copy of the source: excerpts from an archived copy" in answer.answer, answer.answer
 
 
 def test_an_archetype_follow_up_that_names_none_asks_the_previous_archetype(chat_engine):

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.text import normalize_for_match, quoted_phrases, shorten, strip_citations, strip_markdown
-from ..core.types import Passage
+from ..core.text import content_words, normalize_for_match, quoted_phrases, shorten, strip_citations, strip_markdown
+from ..core.types import Passage, Verdict
 from ..corpus import Reference, source_ref
 from ..grounding import encode_cached
 from ..llm import prompts
-from .references import author_phrase
+from ..qa import word_share, word_weights
+from .references import author_phrase, header_field
 from .results import Statement, ToolResult
 
 
@@ -35,6 +36,14 @@ def _quoted(request: str, asked: str) -> list[str]:
     return [q for q in map(normalize_for_match, quoted_phrases(asked or request)) if q]
 
 
+def own_word_shares(asked: str, texts: Sequence[str], idf: Mapping[str, float]) -> list[float]:
+    """For each text, the IDF-weighted share of a follow-up's own content words it holds, counted only when it
+    holds two or more of them: one shared word ("does it support the paper's claim?") names no sentence. All 0
+    for a question that is not a follow-up."""
+    weights = word_weights(asked, idf=dict(idf)) if asked else {}
+    return [word_share(weights, t) if len(weights.keys() & set(content_words(t))) >= 2 else 0.0 for t in texts]
+
+
 def _similarities(request: str, asked: str, texts: Sequence[str], embedder) -> np.ndarray:
     """Each text's cosine to the request or, when closer, to the follow-up's own words."""
     queries = [request] + ([asked] if asked and asked != request else [])
@@ -49,18 +58,22 @@ def choose_pairs(
     embedder,
     asked: str = "",
     limit: int = 2,
+    by_own_words: Sequence[tuple[str, dict]] = (),
 ) -> tuple[list[tuple[str, dict]], float]:
     """The citing pairs the request is about: those of the references it names (the closest claims first),
     else the claims closest in meaning to it. A claim that holds a phrase the request quotes ("the paper says
     the job was 'more similar to a mid-level SWE position'") comes before any other, then the other claims
     citing the same work. `asked`: a follow-up's own words (the request is condensed with the question before
     it): the phrases it quotes are its own, and a claim it restates in its own words is closer to them than to
-    the condensed request. Returns the pairs and the best similarity."""
+    the condensed request, and the claims its own words name (`by_own_words`: "what about the bug-free ML code
+    bit?") are the only candidates, before the references it names. Returns the pairs and the best similarity."""
     named = [p for p in pairs if p[1]["ref"] in refs]
     phrases = _quoted(request, asked)
     quoting = [p for p in pairs if any(q in normalize_for_match(strip_citations(p[1]["claim"])) for q in phrases)]
     quoting = [p for p in quoting if p in named] or quoting  # "... 'simulators for evaluation' and cites [28-31]"
     pool = named or list(pairs)
+    if by_own_words and not quoting:
+        pool = [p for p in by_own_words if p in named] or list(by_own_words)
     if not pool:
         return [], 0.0
     sims = _similarities(request, asked, [strip_citations(p[1]["claim"]) for p in pool], embedder)
@@ -89,14 +102,19 @@ class UncitedSentence:
 
 
 def closest_uncited(
-    query: str, sentences: Sequence[UncitedSentence], embedder, asked: str = ""
+    query: str,
+    sentences: Sequence[UncitedSentence],
+    embedder,
+    asked: str = "",
+    by_own_words: Sequence[UncitedSentence] = (),
 ) -> tuple[UncitedSentence | None, float, bool]:
-    """The uncited sentence the request is about: the one holding a phrase it quotes, else the closest in
-    meaning. Returns it, its similarity and whether a quote picked it."""
+    """The uncited sentence the request is about: the one holding a phrase it quotes, else one a follow-up's
+    own words name, else the closest in meaning. Returns it, its similarity and whether a quote or the
+    follow-up's own words picked it."""
     if not sentences:
         return None, 0.0, False
     phrases = _quoted(query, asked)
-    quoting = [s for s in sentences if any(q in normalize_for_match(s.text) for q in phrases)]
+    quoting = [s for s in sentences if any(q in normalize_for_match(s.text) for q in phrases)] or list(by_own_words)
     pool = quoting or list(sentences)
     sims = _similarities(query, asked, [s.text for s in pool], embedder)
     best = int(np.argmax(sims))
@@ -158,6 +176,16 @@ def pair_statements(
                 report=True,
             )
         )
+    provenance = header_field(entry, "Provenance") if entry is not None else ""
+    if verdict["verdict"] == Verdict.UNVERIFIABLE.value and provenance:  # why our copy cannot settle it
+        out.append(
+            Statement(
+                prompts.REFERENCE_PROVENANCE.format(provenance=provenance),
+                (entry.id,),
+                (provenance,),
+                score=base - 0.015,
+            )
+        )
     sentence = strip_markdown(str(evidence.get("sentence") or "")).strip()
     if evidence.get("passage_id") and len(sentence.split()) >= 4:
         out.append(
@@ -169,7 +197,7 @@ def pair_statements(
                 score=base - 0.02,
             )
         )
-    return out, [pid, *([judged_against] if judged_against else [])]
+    return out, [pid, *([judged_against] if judged_against else []), *([entry.id] if provenance else [])]
 
 
 def check_claims(
@@ -183,6 +211,8 @@ def check_claims(
     uncited: Sequence[UncitedSentence] = (),
     closest_source_words: Callable[[str], tuple[Passage, str] | None] | None = None,
     uncited_margin: float = 0.05,
+    idf: Mapping[str, float] | None = None,
+    own_words_share: float = 1.1,
 ) -> ToolResult:
     """`uncited`: the paper's sentences that cite nothing: a question about one of them ("is that from his
     post?" of a sentence without a marker) is told so, with the closest words of a source we hold
@@ -192,11 +222,21 @@ def check_claims(
         return ToolResult(
             "claim_check", arguments, summary="the citation audit is not ready", notes=(prompts.AUDIT_NOT_READY,)
         )
-    chosen, best = choose_pairs(request, refs, unique_pairs(by_passage), embedder, asked)
-    sentence, similarity, by_quote = closest_uncited(request, uncited, embedder, asked)
+    pairs = unique_pairs(by_passage)
+    # A follow-up's own words that name a sentence ("the bug-free ML code bit") pick it, cited or not: the
+    # condensed request still carries the previous question's claim.
+    claim_shares = own_word_shares(asked, [strip_citations(v["claim"]) for _, v in pairs], idf or {})
+    uncited_shares = own_word_shares(asked, [s.text for s in uncited], idf or {})
+    top_claim, top_uncited = max(claim_shares, default=0.0), max(uncited_shares, default=0.0)
+    named_claims = [p for p, x in zip(pairs, claim_shares) if x >= max(top_claim, own_words_share)]
+    named_uncited = [
+        u for u, x in zip(uncited, uncited_shares) if x >= max(top_uncited, own_words_share, top_claim + 1e-9)
+    ]
+    chosen, best = choose_pairs(request, refs, pairs, embedder, asked, by_own_words=named_claims)
+    sentence, similarity, by_quote = closest_uncited(request, uncited, embedder, asked, named_uncited)
     quoted_a_citing_sentence = best >= 1.0  # choose_pairs found a phrase the request quotes in a citing sentence
     # Without a quote, a question about the works the conversation names is about the sentences citing them.
-    closer = not refs and similarity > best + uncited_margin
+    closer = not refs and not named_claims and similarity > best + uncited_margin
     if sentence is not None and not quoted_a_citing_sentence and (by_quote or closer):
         source = closest_source_words(sentence.text) if closest_source_words else None
         ref = references.get(source_ref(source[0].id) or 0) if source else None

@@ -125,6 +125,12 @@ def match_references(
     return [candidates[i] for i in order if float(sims[i]) >= best - 0.04][:3], best
 
 
+def header_field(header: Passage, field: str) -> str:
+    """A field of a source file's header ("- Provenance: excerpts from an archived copy …"), or ""."""
+    match = re.search(rf"^- {field}: (.+)$", header.text, re.M)
+    return match.group(1).strip().rstrip(".") if match else ""
+
+
 def reference_statements(
     ref: Reference,
     entry: Passage | None,
@@ -163,9 +169,8 @@ def reference_statements(
             ("Date", prompts.REFERENCE_DATED, 0.62),
             ("Provenance", prompts.REFERENCE_PROVENANCE, 0.5),
         ):
-            match = re.search(rf"^- {field}: (.+)$", header.text, re.M)
-            if match:
-                value = match.group(1).strip().rstrip(".")
+            value = header_field(header, field)
+            if value:
                 out.append(
                     Statement(template.format(date=value, provenance=value), (header.id,), (value,), score=score)
                 )

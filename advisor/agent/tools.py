@@ -186,6 +186,8 @@ class Toolbox:
             self.uncited,
             self.closest_source_words,
             self.settings.agent.uncited_claim_margin,
+            self._idf(),
+            self.settings.agent.own_words_share,
         )
 
     def closest_source_words(self, text: str) -> tuple[Passage, str] | None:

@@ -195,6 +195,13 @@ class AgentSettings(BaseSettings):
         description="A claim check is about a sentence the paper cites nothing for when that sentence is closer "
         "to the question than any citing sentence by this.",
     )
+    own_words_share: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="A follow-up's own words pick the paper sentence a claim check is about when that sentence "
+        "holds this IDF-weighted share of them (the condensed question still carries the previous claim).",
+    )
     search_margin: float = Field(
         0.15,
         description="A section or archetype answer gives way to the passage search when the search's best "

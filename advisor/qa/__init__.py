@@ -1,6 +1,6 @@
 """Engine: cited answers to questions about the roles (retrieve, draft, verify, compose)."""
 
-from .compose import Focus, assemble, evidence_claims, quote_text, rank_sentences
+from .compose import Focus, assemble, evidence_claims, quote_text, rank_sentences, word_share, word_weights
 from .coverage import QUESTION_WORDS, Coverage, Vocabulary, assess_coverage
 from .draft import draft_messages, is_instruction_like, numbered_passages_text, passage_line
 from .engine import AnswerEngine, prepare_question
@@ -22,6 +22,8 @@ __all__ = [
     "evidence_claims",
     "quote_text",
     "rank_sentences",
+    "word_share",
+    "word_weights",
     "is_instruction_like",
     "looks_like_follow_up",
     "non_redundant",

@@ -30,6 +30,18 @@ def _said_key(quote: str) -> str:
     return normalize_ws(quote).strip("“” ").lower()
 
 
+def word_weights(*texts: str, idf: dict[str, float] | None = None) -> dict[str, float]:
+    """The IDF weight of each content word of the texts (question words left out)."""
+    words = set().union(*(content_words(t) for t in texts if t)) - QUESTION_WORDS
+    return {w: (idf or {}).get(w, 1.0) for w in words}
+
+
+def word_share(weights: dict[str, float], text: str) -> float:
+    """The IDF-weighted share of the weighted words that `text` holds (0 when there are none)."""
+    total = sum(weights.values())
+    return sum(weights[w] for w in weights.keys() & set(content_words(text))) / total if total else 0.0
+
+
 def rank_sentences(
     question: str,
     evidence: Sequence[Evidence],
@@ -44,9 +56,7 @@ def rank_sentences(
     near-ties; 0 when the passages are not ranked, e.g. a section read in reading order)."""
     focus = focus or Focus()
     own = focus.own if focus.own and focus.own != question else ""
-    question_words = (set(content_words(question)) | set(content_words(own))) - QUESTION_WORDS
-    weight = {w: (idf or {}).get(w, 1.0) for w in question_words}
-    total_weight = sum(weight.values()) or 1.0
+    weights = word_weights(question, own, idf=idf)
     candidates: list[tuple[int, int, str, bool]] = []  # (evidence number, position, sentence, is reference)
     for n, ev in enumerate(evidence, 1):
         if ev.passage.kind == PassageKind.REFERENCE and ev.passage.doc != "paper":
@@ -63,8 +73,7 @@ def rank_sentences(
     scores = []
     asks_for_works = bool(_ASKS_FOR_WORKS.search(question))
     for (n, _, sentence, is_reference), sim in zip(candidates, sims):
-        words = set(content_words(sentence))
-        overlap = sum(weight[w] for w in question_words & words) / total_weight
+        overlap = word_share(weights, sentence)
         rank_bonus = order_bonus * (len(evidence) - n)
         # A bibliography line answers "who wrote X" but reads badly as an answer to anything else.
         penalty = 0.3 if is_reference and not asks_for_works else 0.0
