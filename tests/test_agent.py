@@ -485,6 +485,17 @@ def test_a_claim_check_follow_up_that_names_another_sentence_checks_that_one(cha
     assert "writing bug-free ML code" in second.answer.split("citation audit")[0], second.answer
 
 
+def test_a_claim_check_also_quotes_what_the_source_says_on_the_question_itself(chat_engine):
+    """The audit matched GPTQ's sentence for the claim; the person asked about running a big model on one GPU."""
+    answer = chat_engine.ask(
+        "Is the paper's citation of reference 14 for model compression supported? Does it say it lets a big model "
+        "run on a single GPU?"
+    )
+    assert "checked the citation of [14]" in next(s.result for s in answer.steps if s.tool == "claim_check")
+    said = answer.answer.split("On your question, the source says:")
+    assert len(said) == 2 and "inside a single GPU" in said[1].split("[")[0], answer.answer
+
+
 def test_an_unverifiable_verdict_says_what_our_copy_of_the_source_holds(chat_engine):
     answer = chat_engine.ask("Does reference 6 back up the paper's quote from Amazon's AI leadership?")
     assert "“unverifiable”" in answer.answer, answer.answer

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.text import content_words, normalize_for_match, quoted_phrases, shorten, strip_citations, strip_markdown
-from ..core.types import Passage, Verdict
+from ..core.types import VERBATIM_KINDS, Passage, Verdict
 from ..corpus import Reference, source_ref
 from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import word_share, word_weights
-from .references import author_phrase, header_field
+from .references import author_phrase, header_field, source_answer
 from .results import Statement, ToolResult
 
 
@@ -252,9 +252,16 @@ def check_claims(
         )
     statements: list[Statement] = []
     used: list[str] = []
+    answered: set[int] = set()
     for rank, (pid, verdict) in enumerate(chosen):
-        entry = passages_by_id.get(f"ref-{verdict['ref']}:reference")
-        found, cited = pair_statements(pid, verdict, references.get(verdict["ref"]), entry, rank)
+        n = verdict["ref"]
+        entry = passages_by_id.get(f"ref-{n}:reference")
+        found, cited = pair_statements(pid, verdict, references.get(n), entry, rank)
+        if n not in answered:  # what the source says on the question itself, beside what the audit matched
+            answered.add(n)
+            own = [p for p in passages_by_id.values() if p.doc == f"ref-{n}" and p.kind in VERBATIM_KINDS]
+            said = " ".join(v for st in found for v in st.values)
+            found += source_answer(request, own, None, embedder, asked, said, score=found[-1].score - 0.005)
         statements += found
         used += [c for c in cited if isinstance(c, str)] + [s for st in found for s in st.passage_ids]
     verdicts = ", ".join(f"[{v['ref']}] {v['verdict']}" for _, v in chosen)

@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..audit import CitingSentence, citation_pairs
-from ..core.text import content_words, shorten, strip_citations, strip_markdown
+from ..core.text import content_words, normalize_ws, shorten, strip_citations, strip_markdown
 from ..core.types import VERBATIM_KINDS, Evidence, Passage, PassageKind
 from ..corpus import Reference
 from ..grounding import encode_cached
 from ..llm import prompts
-from ..qa import quote_text, rank_sentences
+from ..qa import Focus, quote_text, rank_sentences
 from .results import Statement, ToolResult
 
 KIND_WORDS = {
@@ -242,17 +242,27 @@ def described_reference(
     return sims[0][2] if set(content_words(request)) & distinctive else None
 
 
-def source_answer(request: str, texts: Sequence[Passage], opening: Passage | None, embedder) -> list[Statement]:
+def source_answer(
+    request: str,
+    texts: Sequence[Passage],
+    opening: Passage | None,
+    embedder,
+    own: str = "",
+    said: str = "",
+    score: float = 0.85,
+) -> list[Statement]:
     """The sentence of the source's own text that best answers the request ("what do the scaling papers
-    find?"), when it is not the opening sentence the entry already quotes."""
-    ranked = rank_sentences(request, [Evidence(p, 0.0, ()) for p in texts], embedder, order_bonus=0.0)
+    find?"), when it is not the opening sentence the entry already quotes nor the sentence `said` already.
+    `own`: a follow-up's own words (the request is condensed with the question before it)."""
+    focus = Focus(own=own) if own and own != request else None
+    ranked = rank_sentences(request, [Evidence(p, 0.0, ()) for p in texts], embedder, order_bonus=0.0, focus=focus)
     if not ranked:
         return []
     n, position, sentence, _ = ranked[0]
-    if texts[n - 1] is opening and position == 0:
+    if (texts[n - 1] is opening and position == 0) or (said and normalize_ws(sentence) in normalize_ws(said)):
         return []
     text = prompts.REFERENCE_FINDS.format(quote=quote_text(sentence))
-    return [Statement(text, (texts[n - 1].id,), (sentence.strip(),), quote=True, score=0.85)]
+    return [Statement(text, (texts[n - 1].id,), (sentence.strip(),), quote=True, score=score)]
 
 
 def lookup_reference(
