@@ -502,6 +502,25 @@ def test_an_unverifiable_verdict_says_what_our_copy_of_the_source_holds(chat_eng
     assert "Our copy of the source: excerpts from an archived copy" in answer.answer, answer.answer
 
 
+def test_a_self_description_that_suffices_alone_starts_a_new_profile_and_one_that_does_not_adds_to_it(chat_engine):
+    """The colleague's profile is not mixed with the asker's; the short addition joins the colleague's."""
+    mine, colleague, addition = list(
+        chat_engine.converse(
+            [
+                "I'm a theory PhD who wants to publish papers and lead research projects. Which role fits me?",
+                "And my colleague builds data pipelines and wants to deploy, monitor and retrain models in "
+                "production. What suits him?",
+                "oh and he has no phd, does that matter for his fit?",
+            ]
+        )
+    )
+    assert [t.intent for t in (mine, colleague, addition)] == ["fit"] * 3
+    assert mine.fit.ranking[0].role == "Research Scientist"
+    assert colleague.fit.ranking[0].role == "ML Engineer", colleague.answer
+    assert addition.fit.ranking[0].role == "ML Engineer", addition.answer
+    assert "data pipelines" in " ".join(r.sentence for r in addition.fit.ranking[0].reasons), addition.answer
+
+
 def test_an_archetype_follow_up_that_names_none_asks_the_previous_archetype(chat_engine):
     first, second = list(
         chat_engine.converse(

@@ -40,6 +40,21 @@ def self_descriptions(history: Sequence[dict]) -> list[str]:
     return out
 
 
+def current_profile(descriptions: Sequence[str], settings: Settings) -> tuple[str, RoleFit]:
+    """The profile the latest description belongs to, and its fit. A description that suffices on its own
+    starts a profile of its own ("what if instead I…", "my friend is…"); one that does not adds to the profile
+    before it (the reply to the advisor's request for more, "I also mentor interns")."""
+    profile, result = "", None
+    for description in descriptions:
+        alone = fit(description, settings=settings)
+        if profile and (alone.needs_more or not alone.ranking):
+            profile = f"{profile} {description}"
+            result = fit(profile, settings=settings)
+        else:
+            profile, result = description, alone
+    return profile, result
+
+
 def fit_answer(
     question: str,
     history: Sequence[dict],
@@ -53,8 +68,7 @@ def fit_answer(
     reason cites the Table 1 row or the Section 3/4 passage it rests on. `definitions`: the paper's role
     definitions (Section 4): the recommended role is then also described in the paper's words, by the
     sentences of its definition closest to the person's profile."""
-    profile = " ".join([*self_descriptions(history), question])
-    result = fit(profile, settings=settings)
+    profile, result = current_profile([*self_descriptions(history), question], settings)
     common = {"question": question, "backend": backend_name, "mode": Mode.FIT, "fit": result}
     if result.needs_more or not result.ranking:
         return Answer(
