@@ -521,6 +521,19 @@ def test_a_self_description_that_suffices_alone_starts_a_new_profile_and_one_tha
     assert "data pipelines" in " ".join(r.sentence for r in addition.fit.ranking[0].reasons), addition.answer
 
 
+def test_a_follow_ups_own_words_are_searched_beside_the_condensed_question(chat_engine):
+    """The condensed question is mostly the previous one's words; "T-shaped" is the follow-up's, and only the
+    compound as one word tells the passage that says it from those that say "shape"."""
+    _, second = list(
+        chat_engine.converse(
+            ["What new job titles do smaller AI startups use?", "and what's the T-shaped skill profile about?"]
+        )
+    )
+    search = next(s for s in second.steps if s.tool == "search_passages")
+    assert search.arguments["query"] != "and what's the T-shaped skill profile about?"  # it was condensed
+    assert "deep in some area, broad across others" in second.answer.split("[1]")[0], second.answer
+
+
 def test_an_archetype_follow_up_that_names_none_asks_the_previous_archetype(chat_engine):
     first, second = list(
         chat_engine.converse(

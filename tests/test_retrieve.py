@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from advisor.core.text import InputError
+from advisor.core.text import InputError, joined_compounds
 from advisor.evaluation.retrieval import evaluate_retrieval, first_hit_rank
 from advisor.retrieval import HybridRetriever, prepare_query, reciprocal_rank_fusion
 
@@ -168,3 +168,10 @@ def test_bm25_reads_a_typo_as_the_indexed_word(retriever):
     assert typo and typo == right
     assert retriever.spelled_as_indexed("xqzvbnm") is None  # nothing like it: dropped, not guessed
     assert retriever.lexical("xqzvbnm", 5) == []
+
+
+def test_bm25_reads_a_hyphenated_compound_as_one_word_too(retriever):
+    """ "T-shaped": the one-letter part is no word, "shaped" is in many passages; the compound is in one."""
+    assert joined_compounds("a T-shaped, end-to-end profile") == ["tshaped", "endtoend"]
+    hits = [pid for pid, _ in retriever.lexical("T-shaped", 3)]
+    assert hits and "T-shaped" in retriever.index.by_id[hits[0]].text, hits

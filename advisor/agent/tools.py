@@ -23,7 +23,7 @@ from ..fit import parse_table1
 from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import Focus, passage_line, rank_sentences
-from ..retrieval import Retriever
+from ..retrieval import Retriever, reciprocal_rank_fusion
 from .claims import UncitedSentence, check_claims
 from .references import described_reference, lookup_reference
 from .results import Statement, ToolResult, returned_passage_ids
@@ -110,6 +110,8 @@ class Toolbox:
         come first rather than after the search's. `asked`: a follow-up's own words: the source is already
         chosen, so what the turn asks of it ("what are its three key components?") picks its passages."""
         evidence = self._retrieve(query)
+        if asked and asked != query and self.settings.agent.own_words_weight > 0:
+            evidence = self._fused_with_own_words(evidence, asked)
         if not within or self.settings.agent.focus_passages <= 0:
             return evidence
         have = {e.passage.id for e in evidence}
@@ -131,6 +133,18 @@ class Toolbox:
             moved = {e.passage.id for e in focused}
             return focused + [e for e in evidence if e.passage.id not in moved]
         return evidence + focused
+
+    def _fused_with_own_words(self, evidence: list[Evidence], asked: str) -> list[Evidence]:
+        """The condensed question's search fused (reciprocal rank) with a search for the follow-up's own words:
+        the previous question's words must not drown what the turn asks ("do REs actually publish?")."""
+        own = self._retrieve(asked)
+        by_id = {e.passage.id: e for e in own} | {e.passage.id: e for e in evidence}
+        fused = reciprocal_rank_fusion(
+            {"condensed": [e.passage.id for e in evidence], "own": [e.passage.id for e in own]},
+            k=self.settings.retrieval.rrf_k,
+            weights={"condensed": 1.0, "own": self.settings.agent.own_words_weight},
+        )
+        return [by_id[pid] for pid, _, _ in fused[: len(evidence)]]
 
     def table1(self, request: str, roles: Sequence[str] = ()) -> ToolResult:
         knobs = self.settings.agent

@@ -195,6 +195,12 @@ class AgentSettings(BaseSettings):
         description="A claim check is about a sentence the paper cites nothing for when that sentence is closer "
         "to the question than any citing sentence by this.",
     )
+    own_words_weight: float = Field(
+        0.5,
+        ge=0.0,
+        description="A follow-up's passage search fuses the condensed question's ranking with its own words' "
+        "ranking at this weight (reciprocal rank; 0 = the condensed question alone).",
+    )
     own_words_share: float = Field(
         0.5,
         ge=0.0,

@@ -188,6 +188,15 @@ def stem(word: str) -> str:
     return snowball_stemmer().stemWord(word)
 
 
+_COMPOUND = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b", re.I)
+
+
+def joined_compounds(text: str) -> list[str]:
+    """Hyphenated compounds written as one word ("T-shaped" -> "tshaped", "end-to-end" -> "endtoend"): the
+    word splitter keeps only their parts, and a one-letter part ("T") is no word at all."""
+    return [c.replace("-", "").lower() for c in _COMPOUND.findall(text)]
+
+
 def words_of(text: str) -> list[str]:
     """Lower-case words; hyphenated compounds split ("research-to-engineering" -> three words)."""
     return _WORD.findall(strip_markdown(text).lower())
