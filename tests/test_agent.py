@@ -496,6 +496,15 @@ def test_a_claim_check_also_quotes_what_the_source_says_on_the_question_itself(c
     assert len(said) == 2 and "inside a single GPU" in said[1].split("[")[0], answer.answer
 
 
+def test_a_claim_checks_source_sentence_for_the_question_is_the_one_holding_its_quoted_words(chat_engine):
+    answer = chat_engine.ask(
+        "The paper says a Meta research scientist role was 'more similar to a mid-level SWE position'. Does the "
+        "cited blog really say so?"
+    )
+    said = answer.answer.split("On your question, the source says:")
+    assert len(said) == 2 and "mid-level software engineering (SWE) position" in said[1].split("[")[0], answer.answer
+
+
 def test_an_unverifiable_verdict_says_what_our_copy_of_the_source_holds(chat_engine):
     answer = chat_engine.ask("Does reference 6 back up the paper's quote from Amazon's AI leadership?")
     assert "“unverifiable”" in answer.answer, answer.answer

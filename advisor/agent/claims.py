@@ -261,7 +261,9 @@ def check_claims(
             answered.add(n)
             own = [p for p in passages_by_id.values() if p.doc == f"ref-{n}" and p.kind in VERBATIM_KINDS]
             said = " ".join(v for st in found for v in st.values)
-            found += source_answer(request, own, None, embedder, asked, said, score=found[-1].score - 0.005)
+            # the phrases the person quoted say best what they are looking for in the source
+            words = " ".join(quoted_phrases(asked or request)) or asked
+            found += source_answer(request, own, None, embedder, words, said, score=found[-1].score - 0.005)
         statements += found
         used += [c for c in cited if isinstance(c, str)] + [s for st in found for s in st.passage_ids]
     verdicts = ", ".join(f"[{v['ref']}] {v['verdict']}" for _, v in chosen)
