@@ -27,6 +27,7 @@ from advisor.qa import (
     quote_text,
     rank_sentences,
     verify_draft,
+    word_weights,
 )
 
 from .conftest import ROOT
@@ -451,3 +452,14 @@ def test_fit_question_without_a_profile_asks_for_one_then_uses_the_reply(chat_en
         "I turn proven models into reliable low-latency services with monitoring and CI/CD.", history
     )
     assert second.mode == "fit" and second.fit.ranking[0].role == "ML Engineer"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Does the source for Amazon's leadership quote support it?", {"amazon", "leadership", "quot", "support"}),
+        ("Which sources describe the roles?", set()),  # question words, in any form, name no topic
+    ],
+)
+def test_the_words_that_weigh_in_ranking_are_the_topic_words_not_question_words(question, topic):
+    assert set(word_weights(question)) == topic

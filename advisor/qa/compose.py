@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.settings import Settings
-from ..core.text import content_words, normalize_ws, sentence_spans, strip_citations, strip_markdown
+from ..core.text import content_words, normalize_ws, sentence_spans, stem, strip_citations, strip_markdown
 from ..core.types import Answer, Citation, Claim, Evidence, Origin, Passage, PassageKind
 from ..grounding import encode_cached
 from .coverage import QUESTION_WORDS
@@ -30,9 +30,12 @@ def _said_key(quote: str) -> str:
     return normalize_ws(quote).strip("“” ").lower()
 
 
+QUESTION_STEMS = QUESTION_WORDS | {stem(w) for w in QUESTION_WORDS}  # content words are stems: "source" -> "sourc"
+
+
 def word_weights(*texts: str, idf: dict[str, float] | None = None) -> dict[str, float]:
     """The IDF weight of each content word of the texts (question words left out)."""
-    words = set().union(*(content_words(t) for t in texts if t)) - QUESTION_WORDS
+    words = set().union(*(content_words(t) for t in texts if t)) - QUESTION_STEMS
     return {w: (idf or {}).get(w, 1.0) for w in words}
 
 
