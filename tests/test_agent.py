@@ -543,6 +543,16 @@ def test_a_follow_ups_own_words_are_searched_beside_the_condensed_question(chat_
     assert "deep in some area, broad across others" in second.answer.split("[1]")[0], second.answer
 
 
+def test_a_question_about_one_role_reads_the_papers_definition_of_it_beside_the_search(chat_engine):
+    answer = chat_engine.ask("what's a research engineer's job, day to day?")
+    definition = {e.passage.id for e in chat_engine.policy.toolbox.definition_passages("Research Engineer", "x", 10)}
+    assert len(definition) == 7 and all(pid.startswith("paper:4:02") for pid in definition), definition
+    cited = {c.evidence.passage.id for c in answer.citations} & definition
+    assert cited, answer.answer
+    step = next(s for s in answer.steps if s.tool == "role_definition")  # what the answer may cite, it returned
+    assert cited <= set(step.passages) | {p for s in answer.steps if s.tool == "search_passages" for p in s.passages}
+
+
 def test_an_archetype_follow_up_that_names_none_asks_the_previous_archetype(chat_engine):
     first, second = list(
         chat_engine.converse(

@@ -251,6 +251,16 @@ class OfflinePolicy:
             lambda: box.search(standalone, within, lead=focused, asked=text if follow_up else ""),
             lambda ev: f"{len(ev)} passages, best {ev[0].passage.id}" if ev else "nothing",
         )
+        named_roles = list(entities.roles) or ([antecedent] if antecedent else [])
+        if intent == "search" and len(named_roles) == 1:
+            # a question about one role: the paper's own definition of it is read beside what the search found
+            have = {e.passage.id for e in evidence}
+            evidence = evidence + clock.run(
+                "role_definition",
+                {"role": named_roles[0]},
+                lambda: [e for e in box.definition_passages(named_roles[0], standalone) if e.passage.id not in have],
+                lambda ev: ", ".join(e.passage.id for e in ev) or "nothing new",
+            )
         if not refs and intent in ("reference", "claim_check"):
             # Named by author, title or topic rather than number ("the Chinchilla paper", "Matsukawa's quote"):
             # the reference lookup by name, else the source the passage search found first.

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cached_property
 
+import numpy as np
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
@@ -20,6 +21,7 @@ from ..core.settings import Settings
 from ..core.types import Evidence, Passage, PassageKind, Step
 from ..corpus import PAPER_FILE, load_references, read_text
 from ..fit import parse_table1
+from ..fit.roles import ROLE_MENTIONS
 from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import Focus, passage_line, rank_sentences
@@ -96,6 +98,17 @@ class Toolbox:
     def role_definitions(self) -> list[Passage]:
         """The paper's definitions of the four roles (Section 4's bullets), for the role-fit answer."""
         return [p for p in self.passages if p.doc == "paper" and p.section == "4" and p.kind == PassageKind.BULLET]
+
+    def definition_passages(self, role: str, query: str, n: int = 2) -> list[Evidence]:
+        """The passages of the paper's definition of `role` (Section 4) closest to the query, as evidence ranked
+        below any search result: the paper's own account of a role beside what the search found."""
+        own = [p for p in self.role_definitions if ROLE_MENTIONS[role].search(p.context.rsplit("—", 1)[-1])]
+        if not own:
+            return []
+        vectors = encode_cached(self.embedder, [query] + [p.text for p in own])
+        sims = vectors[1:] @ vectors[0]
+        order = np.argsort(-sims)[:n]
+        return [Evidence(own[i], 0.0, ("definition",), {"dense_sim": float(sims[i])}) for i in order]
 
     @cached_property
     def archetypes(self):

@@ -116,6 +116,7 @@ STEP_LINE = "{tool}({arguments}) → {result} · {ms:.0f} ms"
 STEP_PHRASES = {
     "model": "planned by the model",
     "search_passages": "searched the paper and its sources",
+    "role_definition": "read the paper's definition of the role",
     "table1": "looked up Table 1 ({result})",
     "references": "looked up {result}",
     "claim_check": "{result}",
