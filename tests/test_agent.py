@@ -243,6 +243,24 @@ def test_the_learned_planner_reads_the_intent(chat_engine, question, intent):
     assert max(probabilities, key=probabilities.get) == intent
 
 
+def test_the_planner_reads_the_turns_of_the_dev_conversations(chat_engine):
+    """Every labelled turn of the dev conversation sets, read after the question before it: the question's words
+    beside its vector name the tool a follow-up asks for ("which section was that in?"). With the vectors
+    alone the planner got 0.79 of these turns; with the words 0.84."""
+    model = chat_engine.policy.intent_model()
+    outcomes = []
+    for name in ("dev_conversations", "dev2_conversations", "dev3_conversations", "dev4_conversations"):
+        for item in load_jsonl(ROOT / "benchmarks" / "data" / f"{name}.jsonl"):
+            previous = ""
+            for turn in item["turns"]:
+                if turn.get("intent"):
+                    probabilities = model.probabilities(turn["q"], previous)
+                    outcomes.append(max(probabilities, key=probabilities.get) == turn["intent"])
+                previous = turn["q"]
+    assert len(outcomes) >= 300
+    assert sum(outcomes) / len(outcomes) >= 0.82
+
+
 def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
     model = chat_engine.policy.intent_model()
     alone = model.probabilities("Does it support the paper's claim?")

@@ -203,6 +203,18 @@ def test_held_out_style_refusals_on_both_halves(plain_engine):
         assert right / len(half) >= 0.85, (covered, right, len(half))
 
 
+def test_the_second_dev_answerability_set_on_both_halves(chat_engine):
+    """benchmarks/data/dev2_answerability.jsonl: off-topic questions that share names with the corpus ("Were
+    Memorizing Transformers trained on TPUs or GPUs?"). The text prior reads the question's words beside its
+    vector; with the vector alone 0.67 of the off-topic half was refused. (The agent's answers: the plain engine
+    has no answerability model.)"""
+    rows = load_jsonl(ROOT / "benchmarks" / "data" / "dev2_answerability.jsonl")
+    for covered, least in ((True, 0.95), (False, 0.70)):
+        half = [r for r in rows if r["covered"] is covered]
+        right = sum((chat_engine.ask(r["q"]).mode != "not-covered") == covered for r in half)
+        assert right / len(half) >= least, (covered, right, len(half))
+
+
 def test_injection_in_the_question_gets_no_fabricated_citation(settings, retriever):
     """The model obeys the injected question; the pipeline keeps neither the invented claim nor [99]."""
     engine = engine_with(settings, retriever, "The best role is astronaut [99]. Research engineers write code [1].")

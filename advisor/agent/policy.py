@@ -85,7 +85,9 @@ class _StepClock:
         return result
 
 
-FEATURES_VERSION = 4  # bump when the tools or the answerability features change: the stored rows are refitted
+FEATURES_VERSION = (
+    6  # bump when the tools, the intent features or the answerability features change: the stored rows are refitted
+)
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -145,6 +147,7 @@ class OfflinePolicy:
                     "x": np.vstack(rows),
                     "y": np.array([int(c) for _, c, _ in labelled]),
                     "v": encode_cached(self.embedder, [q for q, _, _ in labelled]),
+                    "q": np.array([q for q, _, _ in labelled]),
                 }
 
             stored = stored_arrays(self._generation_file("answerability.npz"), key, compute)
@@ -153,6 +156,7 @@ class OfflinePolicy:
                 stored["x"],
                 stored["y"],
                 stored["v"],
+                [str(q) for q in stored["q"]],
                 knobs.answerable_threshold,
                 knobs.max_false_refusals,
                 knobs.answerability_text_regularization,
@@ -447,7 +451,9 @@ class OfflinePolicy:
             return
         started = time.perf_counter()
         answerability = self.answerability_model()
-        p_covered = answerability.probability(seen.row, encode_cached(self.embedder, [seen.standalone])[0])
+        p_covered = answerability.probability(
+            seen.row, encode_cached(self.embedder, [seen.standalone])[0], seen.standalone
+        )
         steps.append(Step("answerability", {}, f"P(covered) {p_covered:.2f}", (time.perf_counter() - started) * 1000))
         clock.mark("retrieve_s")
         if p_covered < answerability.threshold:

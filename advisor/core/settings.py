@@ -161,7 +161,9 @@ class AgentSettings(BaseSettings):
     )
     intent_regularization: float = Field(4.0, description="C of the intent classifier's logistic regression.")
     answerability_text_regularization: float = Field(
-        1.0, description="C of the answerability model's text prior (a logistic regression on the question's vector)."
+        2.0,
+        description="C of the answerability model's text prior (a logistic regression on the question's vector "
+        "and words).",
     )
     table_min_score: float = Field(
         0.5, description="A Table 1 row matches a request at this score (cosine + word share)."
