@@ -274,6 +274,12 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
     [
         ("According to Table 1, which role has publication as its primary output?", ["Research Scientist"], "table1"),
         ("What do ○ and ✓ mean in Table 1?", ["minimally or indirectly", "frequently involved"], "table1"),
+        # a role's column: every mark, each row with its cell's own note
+        (
+            "Show me the Research Scientist column of Table 1.",
+            ["scalable distributed training (know basics)", "(primary output)", "(support role)", "○/✓"],
+            "table1",
+        ),
         # a row named by another form of its label's word ("publish": "Publication & research community")
         ("Does the matrix expect an Applied Scientist to publish?", ["✓ (encouraged to publish)"], "table1"),
         # a mark named in words picks the role that has it, not the row's highest

@@ -152,26 +152,27 @@ def row_statements(
 
 
 def column_statements(view: TableView, role: str) -> list[Statement]:
-    """What Table 1 marks as a role's core focus, and what it marks it least involved in."""
+    """A role's whole column of Table 1, one statement per mark from its core focus down, each row with the
+    cell's own note ("publication & research community (primary output)")."""
     rows = [r for r in view.matrix.rows if r.id in view.row_passages]
+    symbols = sorted({r.cells[role].symbol: r.cells[role].level for r in rows}.items(), key=lambda kv: -kv[1])
     out = []
-    for symbol in ("✓✓", "○"):
+    for symbol, _ in symbols:
         chosen = [r for r in rows if r.cells[role].symbol == symbol]
-        if not chosen:
-            continue
         meaning = view.key().get(symbol, "")
+        labels = [
+            f"{lower_first(r.label)} ({r.cells[role].note})" if r.cells[role].note else lower_first(r.label)
+            for r in chosen
+        ]
         out.append(
             Statement(
                 prompts.TABLE_COLUMN.format(
-                    role=role,
-                    symbol=symbol,
-                    meaning=f" ({meaning})" if meaning else "",
-                    labels=_and([lower_first(r.label) for r in chosen]),
+                    role=role, symbol=symbol, meaning=f" ({meaning})" if meaning else "", labels=_and(labels)
                 ),
                 tuple(view.row_passages[r.id].id for r in chosen)
                 + ((view.caption.id,) if meaning and view.caption else ()),
                 tuple(_cell_value(role, r) for r in chosen) + ((f"{symbol} = {meaning}",) if meaning else ()),
-                score=1.0 if symbol == "✓✓" else 0.9,
+                score=1.0 - 0.05 * len(out),
             )
         )
     return out
