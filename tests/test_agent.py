@@ -535,6 +535,17 @@ def test_an_unverifiable_verdict_says_what_our_copy_of_the_source_holds(chat_eng
     assert "Our copy of the source: excerpts from an archived copy" in answer.answer, answer.answer
 
 
+def test_a_fit_answer_quotes_what_the_definition_says_of_the_degree_the_person_names(chat_engine):
+    answer = chat_engine.ask(
+        "No PhD here. I've spent four years writing GPU kernels and multi-node training code, and I want to help a "
+        "lab's researchers run their experiments at scale. Which role fits me?"
+    )
+    assert answer.mode == "fit" and answer.fit.ranking[0].role == "Research Engineer", answer.answer
+    assert "do not require a Ph.D." in answer.answer
+    quoted = next(c for c in answer.claims if "do not require a Ph.D." in c.text)
+    assert quoted.citations, "the definition's sentence is cited"
+
+
 def test_a_self_description_that_suffices_alone_starts_a_new_profile_and_one_that_does_not_adds_to_it(chat_engine):
     """The colleague's profile is not mixed with the asker's; the short addition joins the colleague's."""
     mine, colleague, addition = list(

@@ -21,6 +21,7 @@ from advisor.fit import (
     fit_file,
     get_fit_model,
     is_fit_question,
+    names_doctorate,
     parse_cell,
     parse_quiz_args,
     parse_table1,
@@ -392,6 +393,43 @@ def test_shares_margin_and_confidence(model):
     assert [r.score for r in clear.ranking] == sorted((r.score for r in clear.ranking), reverse=True)
     assert clear.margin == pytest.approx(clear.ranking[0].score - clear.ranking[1].score)
     assert clear.confidence_label == "high" and not clear.close and clear.follow_up is None
+
+
+@pytest.mark.parametrize(
+    ("text", "stance"),
+    [
+        ("no phd, 6 yrs backend + distributed systems", -1.0),
+        ("I don't have a doctorate, but I reproduce papers.", -1.0),
+        ("Masters only; I write CUDA kernels.", -1.0),
+        ("PhD in ML, two years on a product team.", 1.0),
+        ("I'm a postdoc in vision theory.", 1.0),
+        ("I love shipping models to customers.", 0.0),
+    ],
+)
+def test_the_degree_a_profile_names(text, stance):
+    assert names_doctorate(text) == stance
+
+
+def test_the_roles_degree_requirements_are_read_from_their_definitions(model):
+    # "usually a Ph.D." / "do not require a Ph.D." / "often a Ph.D. or equivalent experience" / nothing said
+    assert dict(zip(ROLES, model.doctorate)) == {
+        "Research Scientist": 1.0,
+        "Research Engineer": -1.0,
+        "Applied Scientist": 1.0,
+        "ML Engineer": 0.0,
+    }
+
+
+def test_no_doctorate_leans_toward_the_role_that_needs_none(model):
+    """Without the degree channel this profile reads as Applied Scientist (research plus strong engineering);
+    the paper says Research Engineers "typically do not require a Ph.D." and the other two usually want one."""
+    profile = (
+        "I don't have a doctorate, but I'm a strong Python engineer who has reproduced a few papers and wants "
+        "to join a research group building large models."
+    )
+    without = get_fit_model(Settings(chroma_url=None).with_group("fit", degree_weight=0.0))
+    assert fit(profile, model=without).ranking[0].role == "Applied Scientist"
+    assert fit(profile, model=model).ranking[0].role == "Research Engineer"
 
 
 def test_close_call_asks_the_question_that_separates_the_top_two(model):

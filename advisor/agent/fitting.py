@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from ..core.settings import Settings
 from ..core.types import Answer, Claim, Evidence, Mode, Origin, Passage
-from ..fit import RoleFit, fit
+from ..fit import RoleFit, fit, names_doctorate
 from ..fit.roles import ROLE_MENTIONS
 from ..llm import prompts
 from ..qa import assemble, quote_text, rank_sentences
@@ -97,7 +97,11 @@ def fit_answer(
     own = [p for p in definitions if ROLE_MENTIONS[result.ranking[0].role].search(p.context.rsplit("—", 1)[-1])]
     if own and embedder is not None:
         ranked = rank_sentences(profile, [Evidence(p, 0.0, ("fit",)) for p in own], embedder, order_bonus=0.0)
-        for n, _, sentence, _ in ranked[: settings.fit.definition_sentences]:
+        chosen = [(n, sentence) for n, _, sentence, _ in ranked]
+        if names_doctorate(profile):
+            # the person names a degree ("no phd", "PhD in ML"): what the definition says of degrees leads
+            chosen.sort(key=lambda item: not names_doctorate(item[1]))
+        for n, sentence in chosen[: settings.fit.definition_sentences]:
             claims.append(Claim(quote_text(sentence), cite([own[n - 1]]), 1.0, True, Origin.QUOTE))
     claims += [
         Claim(reason.text, cite(reason.citations), 1.0, True, Origin.FIT) for reason in result.ranking[0].reasons[:3]

@@ -262,6 +262,11 @@ class FitSettings(BaseSettings):
     definition_weight: float = Field(
         2.0, description="raw score = Table 1 channel + weight x role-description channel."
     )
+    degree_weight: float = Field(
+        0.1,
+        description="raw score += weight x (the person's doctorate, +1 / -1 for none or a lower degree) x (what the "
+        "role's definition asks, +1 / -1).",
+    )
     temperature: float = Field(0.10, description="Softmax temperature, fitted by log loss on the persona sets.")
     close_margin: float = Field(0.15, description="Top-two share gap below which a separating question is asked.")
     min_evidence: float = Field(

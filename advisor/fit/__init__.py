@@ -17,13 +17,15 @@ A profile becomes per-skill evidence: every clause is compared (MiniLM cosine) w
 descriptions and matched against cue phrases; a negated clause ("I don't want to publish", "hate
 on-call") counts against the skill. Quiz answers (0-4 per skill) replace the text estimate.
 
-Score of a role = Table 1 channel + weight x role-description channel:
+Score of a role = Table 1 channel + weight x role-description channel + weight x degree channel:
 - Table 1 channel: sum over skills of (person's signed evidence) x (role level minus the mean level of
   the four roles for that skill), divided by the total evidence. Centering matters because the roles share
   most skills (the paper's point); only what sets a role apart can separate them. Each term is a reason.
 - role-description channel: how much closer the person's clauses (and the list items inside them) are to
   this role's closest Section 4/6 sentence than to the average role's, weighted by how much skill signal
   each carries. It separates roles Table 1 scores alike (RE and MLE share most ✓✓ cells).
+- degree channel: the doctorate the person names (+1; -1 for "no phd" or only a lower degree) times what
+  the role's definition asks (+1 "usually a Ph.D.", -1 "do not require a Ph.D.", 0 silent).
 Raw scores go through a softmax (settings.fit.temperature, fitted by log loss on the persona sets) to give
 the shares reported as "score"; the margin is the top-two share gap. Confidence also falls with weak
 evidence and with a profile that does not look like English (MiniLM and the cues are English-only).
@@ -47,7 +49,7 @@ Modules, in the order the engine uses them:
 
 from ..corpus import TABLE_ROLES  # = ROLES, re-exported for callers that name Table 1's header
 from .chart import plot_fit
-from .clauses import Clause, english_share, looks_english, split_clauses
+from .clauses import Clause, english_share, looks_english, names_doctorate, split_clauses
 from .engine import fit, fit_file
 from .errors import FitInputError, FitModelError
 from .matrix import Cell, SkillMatrix, SkillRow, parse_cell, parse_table1
@@ -83,6 +85,7 @@ __all__ = [
     "get_fit_model",
     "is_fit_question",
     "looks_english",
+    "names_doctorate",
     "normalise_quiz",
     "parse_cell",
     "parse_quiz_args",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core.text import sentence_spans
@@ -192,3 +193,24 @@ def looks_english(text: str) -> bool:
         return all(w.isascii() for w in words)
     non_ascii = sum(1 for w in words if not w.isascii()) / len(words)
     return english_share(text) >= 0.12 and non_ascii < 0.25
+
+
+# A doctorate, and the degrees below it: what a role's definition requires and what a person holds.
+_DOCTORATE = re.compile(r"\bph\.?\s?d(?:s\b|\b)|\bdoctora(?:te|l)\b|\bpostdoc", re.I)
+_LOWER_DEGREE = re.compile(r"\bmaster'?s\b|\bm\.?sc\b|\bbachelor'?s\b|\bb\.?sc\b|\bundergrad", re.I)
+
+
+def names_doctorate(text: str) -> float:
+    """doctorate_stance of a text: "no phd, 6 yrs backend" -> -1; "Typical requirements include ... (usually a
+    Ph.D.)" -> +1."""
+    return doctorate_stance(split_clauses(text))
+
+
+def doctorate_stance(clauses: Sequence[Clause]) -> float:
+    """+1 when the clauses state a doctorate ("PhD in ML", "usually a Ph.D."), -1 when they negate one ("no phd",
+    "do not require a Ph.D.") or name only a lower degree ("masters only"), 0 when they name no degree."""
+    if any(_DOCTORATE.search(c.text) and not c.negative for c in clauses):
+        return 1.0
+    if any(_DOCTORATE.search(c.text) or _LOWER_DEGREE.search(c.text) for c in clauses):
+        return -1.0
+    return 0.0

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..core.settings import Settings, get_settings
-from .clauses import looks_english
+from .clauses import doctorate_stance, looks_english
 from .evidence import TextEvidence, skill_estimates, text_evidence
 from .model import FitModel, get_fit_model
 from .profile_files import read_profile_bytes
@@ -105,7 +105,10 @@ def _ranked(
     knobs = model.settings.fit
     table, contributions = table_channel(evidence, model)
     definition = definition_channel(ev) if use_wording else np.zeros(len(ROLES))
-    raw = table + knobs.definition_weight * definition
+    # the degree the person names against what each role's definition asks: "no phd" away from the roles that
+    # usually want one, toward the one the paper says needs none
+    degree = doctorate_stance(ev.clauses) * model.doctorate if use_wording else np.zeros(len(ROLES))
+    raw = table + knobs.definition_weight * definition + knobs.degree_weight * degree
     shares = softmax(raw, knobs.temperature)
     order = [int(i) for i in np.argsort(-shares, kind="stable")]
     ranking = [_role_score(i, shares, raw, table, definition, contributions, ev, skills, model) for i in order]

@@ -16,6 +16,7 @@ from ..core.text import sentence_spans, strip_markdown
 from ..core.types import Passage
 from ..corpus import PAPER_FILE, parse_paper, read_text
 from ..index.embeddings import get_embedder
+from .clauses import names_doctorate
 from .errors import FitModelError
 from .lexicon import SKILL_PHRASES
 from .matrix import SkillMatrix, parse_table1
@@ -113,6 +114,8 @@ class FitModel:
     role_vectors: np.ndarray = field(repr=False, default=None)
     citation_ids: list = field(default_factory=list)  # passage id of each Section 3/4 sentence a reason may cite
     citation_sims: np.ndarray = field(repr=False, default=None)  # skills x those sentences
+    # per role, +1 when its definition asks for a doctorate, -1 when it says none is needed, 0 when silent
+    doctorate: np.ndarray = field(repr=False, default=None)
 
     @property
     def skill_ids(self) -> list[str]:
@@ -224,6 +227,8 @@ def build_fit_model(settings: Settings | None = None, embedder=None) -> FitModel
         row_passage[row.id] = rows_by_start[row.start]
     key_passage = next((p for p in passages if p.kind == "caption" and p.text.startswith("**Table 1:**")), None)
     role_sentences, role_passage = role_definition_sentences(passages)
+    stances = [(ROLES.index(r.role), names_doctorate(r.text)) for r in role_sentences]
+    doctorate = np.array([np.mean([v for i, v in stances if i == j and v] or [0.0]) for j in range(len(ROLES))])
     if embedder is None:
         embedder = get_embedder(settings)
     skill_texts = {row.id: [row.label, *SKILL_PHRASES.get(row.id, [])] for row in matrix.rows}
@@ -238,6 +243,7 @@ def build_fit_model(settings: Settings | None = None, embedder=None) -> FitModel
         skill_texts=skill_texts,
         settings=settings,
         embedder=embedder,
+        doctorate=doctorate,
     )
     flat = [(i, t) for i, sid in enumerate(matrix.skill_ids) for t in skill_texts[sid]]
     citable = citable_sentences(passages)
