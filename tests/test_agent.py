@@ -322,6 +322,12 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
         # a part called by its own name is read, even when a sentence elsewhere shares more of the question
         ("What limitations do the authors acknowledge in the paper?", ["aspirational and uneven"], "paper_section"),
         ("What research are foundation-model platforms oriented toward?", ["efficiency"], "archetypes"),
+        # one archetype: where it sits and whom it hires is always said, whatever else is asked
+        (
+            "What are agent-framework companies building, according to Section 6?",
+            ["software stack", "Hiring here still leans engineering"],
+            "archetypes",
+        ),
     ],
 )
 def test_each_tool_answers_with_cited_sentences(chat_engine, question, facts, tool):

@@ -5,13 +5,14 @@ sentence by sentence, the sentences closest to the request first."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..core.text import content_words
 from ..core.types import Evidence, Passage, PassageKind
+from ..fit import places_archetype
 from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import Focus, quote_text, rank_sentences
@@ -115,9 +116,10 @@ def quote_sentences(
     idf: Mapping[str, float] | None = None,
     reading_order_bonus: float = 0.0,
     focus: Focus | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> list[Statement]:
     """The passages' sentences that best answer the request (qa.rank_sentences, the answer engine's own
-    ranking), as quotes in reading order."""
+    ranking), plus any that `keep` says the answer always carries, as quotes in reading order."""
     ranked = rank_sentences(
         request,
         [Evidence(p, 0.0, ()) for p in passages],
@@ -127,6 +129,8 @@ def quote_sentences(
         focus=focus,
     )
     chosen = sorted((r for r in ranked if len(r[2].split()) >= 5), key=lambda r: -r[3])[:limit]
+    if keep is not None:
+        chosen += [r for r in ranked if keep(r[2]) and r not in chosen]
     statements = []
     for n, _, sentence, score in sorted(chosen, key=lambda r: (r[0], r[1])):
         quote = quote_text(sentence).strip("“”")
@@ -208,7 +212,8 @@ def read_archetypes(
     order = sorted(candidates, key=lambda i: -best[i])
     focused = float(best[order[0]] - best[order[1]]) > 0.05 if len(order) > 1 else True
     if focused:
-        statements = quote_sentences(request, paragraphs[int(order[0])], embedder, limit, idf)
+        # what the tool is for: where the archetype sits and whom it hires, whatever else the request asks
+        statements = quote_sentences(request, paragraphs[int(order[0])], embedder, limit, idf, keep=places_archetype)
         what = "one archetype"
     else:
         statements = []

@@ -68,6 +68,12 @@ _ENGINEERING_WORDS = re.compile(
 )
 
 
+def places_archetype(sentence: str) -> bool:
+    """A sentence of a Section 6 paragraph that says whom the archetype hires or where it sits on the
+    continuum ("Hiring here still leans engineering, but ...")."""
+    return bool(HIRING.search(sentence) or _POSITION.search(sentence))
+
+
 def archetype_role_weights(paragraph: str) -> tuple[dict[str, float], float]:
     """Role shares of an archetype's hiring: roles its paragraph names get 1 each; every role also gets
     up to 0.5 by how close it sits to where the paragraph leans (share of engineering vs research words
@@ -75,9 +81,7 @@ def archetype_role_weights(paragraph: str) -> tuple[dict[str, float], float]:
     text = strip_markdown(paragraph)
     spans = sentence_spans(text)
     # Where it leans is said in the opening sentence and in the sentences about hiring or position.
-    telling = " ".join(
-        text[s:e] for i, (s, e) in enumerate(spans) if i == 0 or HIRING.search(text[s:e]) or _POSITION.search(text[s:e])
-    )
+    telling = " ".join(text[s:e] for i, (s, e) in enumerate(spans) if i == 0 or places_archetype(text[s:e]))
     research = len(_RESEARCH_WORDS.findall(telling))
     engineering = len(_ENGINEERING_WORDS.findall(telling))
     lean = engineering / (research + engineering) if research + engineering else 0.5
