@@ -471,6 +471,8 @@ def test_fit_question_without_a_profile_asks_for_one_then_uses_the_reply(chat_en
     [
         ("Does the source for Amazon's leadership quote support it?", {"amazon", "leadership", "quot", "support"}),
         ("Which sources describe the roles?", set()),  # question words, in any form, name no topic
+        # framing words name no topic either: "actually" must not pick a sentence that happens to say it
+        ("What does the Megatron paper actually do?", {"megatron"}),
     ],
 )
 def test_the_words_that_weigh_in_ranking_are_the_topic_words_not_question_words(question, topic):

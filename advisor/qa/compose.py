@@ -12,7 +12,7 @@ from ..core.settings import Settings
 from ..core.text import content_words, normalize_ws, sentence_spans, stem, strip_citations, strip_markdown
 from ..core.types import Answer, Citation, Claim, Evidence, Origin, Passage, PassageKind
 from ..grounding import encode_cached
-from .coverage import QUESTION_WORDS
+from .coverage import FRAMING_WORDS, QUESTION_WORDS
 from .draft import is_instruction_like
 
 
@@ -30,7 +30,9 @@ def _said_key(quote: str) -> str:
     return normalize_ws(quote).strip("“” ").lower()
 
 
-QUESTION_STEMS = QUESTION_WORDS | {stem(w) for w in QUESTION_WORDS}  # content words are stems: "source" -> "sourc"
+# Words that ask ("what", "source") or frame ("what does it actually do") rather than name the topic: a sentence is
+# not ranked for them (the one framing list the coverage check uses). Content words are stems: "source" -> "sourc".
+QUESTION_STEMS = (QUESTION_WORDS | FRAMING_WORDS) | {stem(w) for w in QUESTION_WORDS | FRAMING_WORDS}
 
 
 def word_weights(*texts: str, idf: dict[str, float] | None = None) -> dict[str, float]:

@@ -23,7 +23,7 @@ roles""".split()
 )
 # Words that frame a question rather than name its topic: that the corpus never uses "insist" or "basis"
 # says nothing about whether it covers "why does OpenAI insist on ..." or "on what basis are ... evaluated".
-_FRAMING_WORDS = frozenset(
+FRAMING_WORDS = frozenset(
     """want wants wanted wanting wont wouldnt dont doesnt isnt arent cant need needs needed let lets letting insist
 insists insisted suppose supposed expect expects expected consider considered count counts mean means meant
 happen happens happened seem seems seemed signal signals sort kind kinds type types way ways thing things
@@ -87,7 +87,7 @@ def focus_words(text: str) -> list[str]:
         for w in words_of(text)
         if w not in QUESTION_WORDS
         and w not in STOPWORDS
-        and w.replace("'", "") not in _FRAMING_WORDS
+        and w.replace("'", "") not in FRAMING_WORDS
         and not w.isdigit()
         and len(w) > 2
     ]
