@@ -9,7 +9,15 @@ import sys
 
 import pytest
 
-from advisor.agent import ConversationState, Statement, ToolResult, describe_steps, state_from_history, statement_holds
+from advisor.agent import (
+    ConversationState,
+    Statement,
+    ToolResult,
+    describe_steps,
+    state_from_history,
+    statement_holds,
+    turn_metadata,
+)
 from advisor.agent.claims import own_word_shares
 from advisor.agent.composer import compose_tool_answer
 from advisor.agent.fitting import self_descriptions
@@ -550,6 +558,24 @@ def test_a_fit_answer_quotes_what_the_definition_says_of_the_degree_the_person_n
     assert "do not require a Ph.D." in answer.answer
     quoted = next(c for c in answer.claims if "do not require a Ph.D." in c.text)
     assert quoted.citations, "the definition's sentence is cited"
+
+
+def test_a_fit_question_about_an_organisation_quotes_what_it_says_of_itself(chat_engine):
+    """ "Should I even apply there?" after a question about Anthropic: the fit, then Anthropic's own page on
+    whom it hires, read as a step of its own so every citation points to a passage a step returned."""
+    first = chat_engine.ask("How does Anthropic split research and engineering?")
+    history = [
+        {"role": "user", "content": "How does Anthropic split research and engineering?"},
+        {"role": "assistant", "content": first.answer, "metadata": turn_metadata(first)},
+    ]
+    answer = chat_engine.ask(
+        "I'm a backend engineer without any ML background. Should I apply there, and as what?", history
+    )
+    assert answer.mode == "fit", answer.answer
+    assert "organisation_sources" in [s.tool for s in answer.steps]
+    assert "prior ML experience" in answer.answer or "apply as engineers" in answer.answer, answer.answer
+    returned = {pid for step in answer.steps for pid in step.passages}
+    assert all(c.evidence.passage.id in returned for c in answer.citations)
 
 
 def test_a_self_description_that_suffices_alone_starts_a_new_profile_and_one_that_does_not_adds_to_it(chat_engine):

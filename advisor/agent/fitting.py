@@ -63,11 +63,13 @@ def fit_answer(
     settings: Settings,
     definitions: Sequence[Passage] = (),
     embedder=None,
+    about: Sequence[Evidence] = (),
 ) -> Answer:
     """Answer a fit question with the role-fit engine, from the person's own words in this chat; every
     reason cites the Table 1 row or the Section 3/4 passage it rests on. `definitions`: the paper's role
     definitions (Section 4): the recommended role is then also described in the paper's words, by the
-    sentences of its definition closest to the person's profile."""
+    sentences of its definition closest to the person's profile. `about`: passages of the organisation the
+    question asks about ("should I even apply there?"): their sentences that best answer it are quoted last."""
     profile, result = current_profile([*self_descriptions(history), question], settings)
     common = {"question": question, "backend": backend_name, "mode": Mode.FIT, "fit": result}
     if result.needs_more or not result.ranking:
@@ -106,6 +108,10 @@ def fit_answer(
     claims += [
         Claim(reason.text, cite(reason.citations), 1.0, True, Origin.FIT) for reason in result.ranking[0].reasons[:3]
     ]
+    if about and embedder is not None:
+        ranked = rank_sentences(question, about, embedder, order_bonus=0.0)
+        for n, _, sentence, _ in ranked[: settings.agent.organisation_quotes]:
+            claims.append(Claim(quote_text(sentence), cite([about[n - 1].passage]), 1.0, True, Origin.QUOTE))
     follow_up = result.follow_up.get("question") if result.close and isinstance(result.follow_up, dict) else None
     if follow_up:
         claims.append(Claim(str(follow_up), (), 1.0, True, Origin.NOTE))

@@ -429,6 +429,21 @@ class OfflinePolicy:
             yield {"type": "status", "text": f"Searching for: {seen.standalone}"}
         if intent == "fit":
             started = time.perf_counter()
+            # "should I even apply there?": what the organisation the person asks about says of itself
+            organisations = seen.entities.organisations or (state.recent("organisations") if seen.focus else ())
+            about = []
+            if organisations:
+                about = box.organisation_passages(organisations[0], text, self.settings.agent.organisation_quotes * 2)
+                steps.append(
+                    Step(
+                        "organisation_sources",
+                        {"organisation": organisations[0], "query": text},
+                        f"{len(about)} passages",
+                        (time.perf_counter() - started) * 1000,
+                        tuple(e.passage.id for e in about),
+                    )
+                )
+            started = time.perf_counter()
             answer = fit_answer(
                 text,
                 history,
@@ -437,6 +452,7 @@ class OfflinePolicy:
                 self.settings,
                 self.toolbox.role_definitions,
                 self.embedder,
+                about=about,
             )
             steps.append(
                 Step(

@@ -65,6 +65,14 @@ class Toolbox:
     def organisations(self) -> dict[str, str]:
         return organisation_names(self.references)
 
+    def organisation_passages(self, organisation: str, query: str, n: int) -> list[Evidence]:
+        """The passages of the sources an organisation published itself (its careers page, its job postings)
+        closest to the query: "should I even apply there?" is answered by what Anthropic's own page says."""
+        own = [number for number, ref in self.references.items() if tuple(ref.authors) == (organisation,)]
+        vector = encode_cached(self.retriever.embedder, [query])[0]
+        hits = self.retriever.best_in_sources(vector, n, own) if own else []
+        return [Evidence(passage, sim, ("organisation",), {"dense_sim": sim}) for passage, sim in hits]
+
     @cached_property
     def table(self) -> TableView:
         paper = read_text(self.settings.corpus_dir / PAPER_FILE)

@@ -189,6 +189,11 @@ class AgentSettings(BaseSettings):
     search_quotes: int = Field(
         1, description="Best passage-search sentences quoted after a tool's statements (those it did not cite)."
     )
+    organisation_quotes: int = Field(
+        2,
+        description='A role-fit question about an organisation ("should I apply there?") also quotes this many '
+        "sentences the passage search found about it.",
+    )
     part_name_similarity: float = Field(
         0.5, description="A follow-up names a part of the paper of its own at this cosine to the part's name."
     )

@@ -117,6 +117,7 @@ STEP_PHRASES = {
     "model": "planned by the model",
     "search_passages": "searched the paper and its sources",
     "role_definition": "read the paper's definition of the role",
+    "organisation_sources": "read what the organisation says of itself",
     "table1": "looked up Table 1 ({result})",
     "references": "looked up {result}",
     "claim_check": "{result}",
