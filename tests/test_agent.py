@@ -310,6 +310,9 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
             "references",
         ),
         ("Which reference is the Chinchilla paper?", ["Training Compute-Optimal"], "references"),
+        # by year: the oldest, or the works of a year
+        ("Which is the oldest work the paper cites?", ["Reference 16", "Hinton", "2015"], "references"),
+        ("Which references are from 2019?", ["Megatron-LM", "Reference 11"], "references"),
         # a work called by the name its title leads with, whatever else the question's words are close to
         ("Who are the authors of the ZeRO paper cited for parallelism?", ["Reference 10", "Rajbhandari"], "references"),
         # what the paper cites for a topic: every citation of that phrase, not the one closest title

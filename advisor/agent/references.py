@@ -81,6 +81,10 @@ def cited_for(request: str, citing: Sequence[CitingSentence], embedder, margin: 
     return list(dict.fromkeys(ref for _, ref in sorted(chosen))), float(sims[best])
 
 
+_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
+_AGE = re.compile(r"\b(?:(?P<old>oldest|earliest)|newest|latest|most recent)\b", re.I)
+
+
 def match_references(
     request: str,
     numbers: Sequence[int],
@@ -92,9 +96,10 @@ def match_references(
     cited_for_margin: float = 0.15,
 ) -> tuple[list[int], float]:
     """The references a request is about and how sure the match is: numbers it names, else authors whose
-    surname it uses, else works it calls by name ("the ZeRO paper"), else the closer of two readings of a
-    topic: the entries whose wording (title, entry) is closest to it, or what the paper cites for it
-    (`cited_for`: all of a sentence's citations of it)."""
+    surname it uses, else works it calls by name ("the ZeRO paper"), else by age ("the oldest reference"),
+    else the closer of two readings of a topic (among the works of a year it names: "the 2015 one"): the
+    entries whose wording (title, entry) is closest to it, or what the paper cites for it (`cited_for`: all of
+    a sentence's citations of it)."""
     if numbers:
         return [n for n in numbers if n in references], 1.0
     by_author = [
@@ -110,6 +115,18 @@ def match_references(
     if by_name:
         return by_name[:3], 0.9
     candidates = [n for n in references if n in entries]
+    # a year the request names ("the 2015 workshop paper") narrows the field to the works of that year; "the
+    # oldest" / "the most recent" picks the works of the earliest or latest year
+    years = {n: references[n].year for n in candidates if references[n].year}
+    named_years = {int(y) for y in _YEAR.findall(request)} & set(years.values())
+    if named_years:
+        candidates = [n for n in candidates if years.get(n) in named_years]
+    age = _AGE.search(request)
+    if age and years:
+        pick = min if age.group("old") else max
+        wanted = pick(years.values())
+        # as sure as a topic match, not as a name: a conversation's own reference still wins over it
+        return [n for n in candidates if years.get(n) == wanted][:6], min_similarity
     if not candidates or not request.strip():
         return [], 0.0
     texts = [f"{references[n].title}. {entries[n].text}" for n in candidates]
@@ -118,10 +135,11 @@ def match_references(
     order = sorted(range(len(candidates)), key=lambda i: -float(sims[i]))
     best = float(sims[order[0]])
     for_topic, topic_best = cited_for(request, citing, embedder, cited_for_margin)
+    for_topic = [n for n in for_topic if n in candidates]
     if for_topic and topic_best > best and topic_best >= min_similarity:
         return [n for n in for_topic if n in references][:6], topic_best
     if best < min_similarity:
-        return [], best
+        return (candidates[:6], min_similarity) if named_years else ([], best)
     return [candidates[i] for i in order if float(sims[i]) >= best - 0.04][:3], best
 
 
