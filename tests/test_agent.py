@@ -581,6 +581,19 @@ def test_a_fit_question_about_an_organisation_quotes_what_it_says_of_itself(chat
     assert all(c.evidence.passage.id in returned for c in answer.citations)
 
 
+def test_a_follow_up_after_a_role_fit_does_not_carry_the_profile_into_its_search(chat_engine):
+    profile = "I have a master's, three years serving models in production, and I want to do more research now."
+    first = chat_engine.ask(profile)
+    assert first.mode == "fit"
+    history = [
+        {"role": "user", "content": profile},
+        {"role": "assistant", "content": first.answer, "metadata": turn_metadata(first)},
+    ]
+    answer = chat_engine.ask("and do those people get to publish much?", history)
+    assert "three years" not in answer.standalone_question
+    assert first.fit.ranking[0].role in answer.standalone_question  # "those people": the recommended role
+
+
 def test_a_self_description_that_suffices_alone_starts_a_new_profile_and_one_that_does_not_adds_to_it(chat_engine):
     """The colleague's profile is not mixed with the asker's; the short addition joins the colleague's."""
     mine, colleague, addition = list(

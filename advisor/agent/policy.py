@@ -201,9 +201,12 @@ class OfflinePolicy:
             # read again for the follow-up's own words (the passage search still wins when clearly closer)
             intents = {**intents, "search": intents[state.last.intent], state.last.intent: intents["search"]}
             intent = state.last.intent
+        # After a role fit the previous "question" is a self-description, not a subject to carry over: the
+        # follow-up is about the recommended role (resolved below), or stands alone when it names its own.
+        after_fit = bool(state.last) and state.last.intent == "fit"
         standalone = (
             condense_question(text, list(history), self.answers.backend(), follow_up=True)
-            if follow_up and history
+            if follow_up and history and not after_fit
             else text
         )
         antecedent = state.role_in_focus() if follow_up and not entities.roles else ""
@@ -212,6 +215,8 @@ class OfflinePolicy:
             # "which companies employ them?" after an answer that led with a role the question did not name:
             # the follow-up is about that role, not about what the previous question asked
             standalone = resolved
+        elif after_fit and antecedent:
+            standalone = f"{text.rstrip()} — {antecedent}"  # "and do those people publish?": the role recommended
         else:
             antecedent = ""
         refs = list(entities.references)
