@@ -85,9 +85,8 @@ class _StepClock:
         return result
 
 
-FEATURES_VERSION = (
-    6  # bump when the tools, the intent features or the answerability features change: the stored rows are refitted
-)
+# bump when the tools, the intent features or the answerability features change: the stored rows are refitted
+FEATURES_VERSION = 6
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 

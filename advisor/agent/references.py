@@ -122,9 +122,9 @@ def match_references(
     if named_years:
         candidates = [n for n in candidates if years.get(n) in named_years]
     age = _AGE.search(request)
-    if age and years:
-        pick = min if age.group("old") else max
-        wanted = pick(years.values())
+    dated = [years[n] for n in candidates if n in years]
+    if age and dated:
+        wanted = (min if age.group("old") else max)(dated)
         # as sure as a topic match, not as a name: a conversation's own reference still wins over it
         return [n for n in candidates if years.get(n) == wanted][:6], min_similarity
     if not candidates or not request.strip():
