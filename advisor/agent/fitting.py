@@ -14,6 +14,11 @@ from ..llm import prompts
 from ..qa import assemble, quote_text, rank_sentences
 
 
+def definition_of(role: str, definitions: Sequence[Passage]) -> list[Passage]:
+    """The passages of the paper's definitions (Section 4's bullets, "… — Research Engineer") that define `role`."""
+    return [p for p in definitions if ROLE_MENTIONS[role].search(p.context.rsplit("—", 1)[-1])]
+
+
 def asked_for_profile(history: Sequence[dict]) -> bool:
     """The advisor's last message asked the person to describe themselves."""
     return (
@@ -96,7 +101,7 @@ def fit_answer(
 
     claims = [Claim(fit_lead(result), cite(result.ranking[0].citations), 1.0, True, Origin.FIT)]
     # the recommended role in the paper's words: its definition's sentences closest to the profile
-    own = [p for p in definitions if ROLE_MENTIONS[result.ranking[0].role].search(p.context.rsplit("—", 1)[-1])]
+    own = definition_of(result.ranking[0].role, definitions)
     if own and embedder is not None:
         ranked = rank_sentences(profile, [Evidence(p, 0.0, ("fit",)) for p in own], embedder, order_bonus=0.0)
         chosen = [(n, sentence) for n, _, sentence, _ in ranked]

@@ -21,12 +21,12 @@ from ..core.settings import Settings
 from ..core.types import Evidence, Passage, PassageKind, Step
 from ..corpus import PAPER_FILE, load_references, read_text
 from ..fit import parse_table1
-from ..fit.roles import ROLE_MENTIONS
 from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import Focus, passage_line, rank_sentences
 from ..retrieval import Retriever, reciprocal_rank_fusion
 from .claims import UncitedSentence, check_claims
+from .fitting import definition_of
 from .references import described_reference, lookup_reference
 from .results import Statement, ToolResult, returned_passage_ids
 from .sections import archetype_paragraphs, paper_parts, read_archetypes, read_section
@@ -110,7 +110,7 @@ class Toolbox:
     def definition_passages(self, role: str, query: str, n: int = 2) -> list[Evidence]:
         """The passages of the paper's definition of `role` (Section 4) closest to the query, as evidence ranked
         below any search result: the paper's own account of a role beside what the search found."""
-        own = [p for p in self.role_definitions if ROLE_MENTIONS[role].search(p.context.rsplit("—", 1)[-1])]
+        own = definition_of(role, self.role_definitions)
         if not own:
             return []
         vectors = encode_cached(self.embedder, [query] + [p.text for p in own])

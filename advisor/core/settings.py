@@ -192,7 +192,7 @@ class AgentSettings(BaseSettings):
     organisation_quotes: int = Field(
         2,
         description='A role-fit question about an organisation ("should I apply there?") also quotes this many '
-        "sentences the passage search found about it.",
+        "sentences of the sources the organisation published itself.",
     )
     part_name_similarity: float = Field(
         0.5, description="A follow-up names a part of the paper of its own at this cosine to the part's name."
