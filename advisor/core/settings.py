@@ -137,7 +137,7 @@ class AnswerSettings(BaseSettings):
         0.92, description="A verified draft sentence this close (cosine) to a lead quote restates it and is not shown."
     )
     grounded_lead_quotes: int = Field(2, description="Evidence sentences, best first, leading a grounded answer.")
-    evidence_sentences: int = Field(3, description="Sentences in an evidence-composed answer.")
+    evidence_sentences: int = Field(5, description="Sentences in an evidence-composed answer.")
     coverage_min_similarity: float = Field(0.3, description="Not covered below this best dense similarity.")
     coverage_strong_similarity: float = Field(
         0.75, description="At or above it, a word unknown to the corpus is not a reason to refuse."
@@ -172,7 +172,7 @@ class AgentSettings(BaseSettings):
         0.7, description="A request word uses a Table 1 row label's word at this cosine (publish ~ publication)."
     )
     reference_min_similarity: float = Field(0.3, description="A reference matches a topic at this cosine.")
-    quote_sentences: int = Field(3, description="Sentences a section or archetype answer quotes.")
+    quote_sentences: int = Field(5, description="Sentences a section or archetype answer quotes.")
     tool_statements: int = Field(7, description="Most statements in an answer composed from a tool result.")
     follow_up_threshold: float = Field(
         0.5, description="A question is read as a follow-up of the previous one at this P(follow-up) (learned)."
