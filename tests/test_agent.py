@@ -25,6 +25,7 @@ from advisor.agent.planner import load_examples
 from advisor.agent.sections import Part, named_parts
 from advisor.agent.state import find_entities, leading_role, names_only, resolve_role_reference
 from advisor.core.jsonl import load_jsonl
+from advisor.core.text import spelled_initials
 from advisor.core.types import Mode, Origin, Passage, PassageKind, Step
 
 from .conftest import ROOT
@@ -278,6 +279,22 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
 
 
 @pytest.mark.parametrize(
+    "question, phrase, spelled",
+    [
+        ("What does the paper cite for RLHF?", "reinforcement learning from human feedback", True),
+        ("and rlhf?", "reinforcement learning from human feedback", True),  # lower case, four letters
+        ("Is RAG cited?", "retrieval-augmented generation", True),
+        ("RLHF", "learning from human feedback", False),  # not all of the initials
+        ("the tool", "training of our language", False),  # a three-letter word is not read in lower case
+        ("which paper?", "planners and tool registries", False),
+        ("memory in agents", "episodic and long-horizon memory", False),  # the word itself is not a shorthand
+    ],
+)
+def test_a_shorthand_is_read_as_the_initials_of_a_phrase(question, phrase, spelled):
+    assert spelled_initials(question, phrase) is spelled
+
+
+@pytest.mark.parametrize(
     ("question", "facts", "tool"),
     [
         ("According to Table 1, which role has publication as its primary output?", ["Research Scientist"], "table1"),
@@ -319,6 +336,12 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
         (
             "What sources does the paper cite for scaling laws?",
             ["Scaling Laws for Neural", "Compute-Optimal"],
+            "references",
+        ),
+        # a shorthand for the cited words: MiniLM does not know "RLHF"; the initials name the phrase
+        (
+            "What does the paper cite for RLHF?",
+            ["Deep Reinforcement Learning from Human Preferences", "Training Language Models to Follow"],
             "references",
         ),
         # a marker inside a phrase ("tool [25] registries") cites the words the request uses

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..audit import CitingSentence, citation_pairs
-from ..core.text import content_words, normalize_ws, shorten, strip_citations, strip_markdown
+from ..core.text import content_words, normalize_ws, shorten, spelled_initials, strip_citations, strip_markdown
 from ..core.types import VERBATIM_KINDS, Evidence, Passage, PassageKind
 from ..corpus import Reference
 from ..grounding import encode_cached
@@ -68,7 +68,10 @@ def cited_for(request: str, citing: Sequence[CitingSentence], embedder, margin: 
         return [], 0.0
     words = [strip_citations(strip_markdown(p.attributed)).strip() or p.sentence.text for p in pairs]
     vectors = encode_cached(embedder, [request] + words)
-    sims = vectors[1:] @ vectors[0]
+    # a shorthand the request uses for the cited words ("RLHF") names them as surely as their own words
+    sims = np.array(
+        [1.0 if spelled_initials(request, w) else float(s) for w, s in zip(words, vectors[1:] @ vectors[0])]
+    )
     best = int(np.argmax(sims))
     sentence = pairs[best].sentence.start
     asked = set(content_words(request))

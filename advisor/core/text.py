@@ -210,3 +210,19 @@ def unstemmed_content_words(text: str) -> list[str]:
 def content_words(text: str) -> list[str]:
     """Stems of the words that are not stop words."""
     return [stem(w) for w in unstemmed_content_words(text)]
+
+
+_SHORTHAND = re.compile(r"\b(?:[A-Z]{3,6}|[a-z]{4,6})\b")
+
+
+def spelled_initials(question: str, phrase: str) -> bool:
+    """Whether a word of the question is the initials of consecutive content words of the phrase, as a
+    shorthand ("RLHF" or "rlhf" for "reinforcement learning from human feedback"). MiniLM reads an initialism
+    it was not trained on as noise, so nothing else relates the two. A lower-case word needs four letters: a
+    three-letter word matches some run of a long sentence's initials by chance."""
+    words = unstemmed_content_words(phrase)
+    initials = "".join(w[0] for w in words)
+    return any(
+        token.lower() in initials and token.lower() not in words and token.lower() not in STOPWORDS
+        for token in _SHORTHAND.findall(question)
+    )
