@@ -146,6 +146,20 @@ def test_the_reference_numbers_a_text_names(text, refs):
 
 
 @pytest.mark.parametrize(
+    ("text", "ordinal"),
+    [
+        ("what does the second one propose?", 1),
+        ("the 2nd one — first author + venue/year?", 1),
+        ("and the 1st paper?", 0),
+        ("who wrote the last one", -1),
+        ("is the second author right?", None),  # an author, not one of the works
+    ],
+)
+def test_an_ordinal_names_one_of_the_previous_answers_works(text, ordinal):
+    assert find_entities(text, {}, range(1, 33)).ordinal == ordinal
+
+
+@pytest.mark.parametrize(
     ("question", "resolved"),
     [
         ("which companies employ them?", "which companies employ ML Engineers?"),
