@@ -26,6 +26,7 @@ from advisor.agent.sections import Part, named_parts
 from advisor.agent.state import find_entities, leading_role, names_only, resolve_role_reference
 from advisor.core.jsonl import load_jsonl
 from advisor.core.text import spelled_initials
+from advisor.fit import spelled_out_roles
 from advisor.core.types import Mode, Origin, Passage, PassageKind, Step
 
 from .conftest import ROOT
@@ -143,6 +144,16 @@ def test_the_state_keeps_the_references_a_turn_was_about():
 )
 def test_the_reference_numbers_a_text_names(text, refs):
     assert find_entities(text, {}, range(1, 33)).references == refs
+
+
+def test_a_search_spells_out_role_abbreviations(chat_engine):
+    """The paper writes "ML Engineer"; MiniLM reads "MLE" as something else and BM25 finds it nowhere."""
+    assert spelled_out_roles("do REs publish? RS vs RE, and MLEs as well as an AS") == (
+        "do Research Engineers publish? Research Scientist vs Research Engineer, and ML Engineers as well as an "
+        "Applied Scientist"
+    )
+    evidence = chat_engine.policy.toolbox.search("what does an MLE typically do per the paper")
+    assert evidence[0].passage.text.startswith("**Machine Learning Engineer (ML Engineer):**"), evidence[0].passage.id
 
 
 @pytest.mark.parametrize(

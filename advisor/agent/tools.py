@@ -20,7 +20,7 @@ from ..audit import paper_sentences, verdict_summaries_by_passage, verdict_summa
 from ..core.settings import Settings
 from ..core.types import Evidence, Passage, PassageKind, Step
 from ..corpus import PAPER_FILE, load_references, read_text
-from ..fit import parse_table1
+from ..fit import parse_table1, spelled_out_roles
 from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import Focus, passage_line, rank_sentences
@@ -130,7 +130,7 @@ class Toolbox:
         `lead`: the question is about that source itself ("what does the second one propose?"), so its passages
         come first rather than after the search's. `asked`: a follow-up's own words: the source is already
         chosen, so what the turn asks of it ("what are its three key components?") picks its passages."""
-        evidence = self._retrieve(query)
+        evidence = self._retrieve(spelled_out_roles(query))
         if asked and asked != query and self.settings.agent.own_words_weight > 0:
             evidence = self._fused_with_own_words(evidence, asked)
         if not within or self.settings.agent.focus_passages <= 0:
@@ -158,7 +158,7 @@ class Toolbox:
     def _fused_with_own_words(self, evidence: list[Evidence], asked: str) -> list[Evidence]:
         """The condensed question's search fused (reciprocal rank) with a search for the follow-up's own words:
         the previous question's words must not drown what the turn asks ("do REs actually publish?")."""
-        own = self._retrieve(asked)
+        own = self._retrieve(spelled_out_roles(asked))
         by_id = {e.passage.id: e for e in own} | {e.passage.id: e for e in evidence}
         fused = reciprocal_rank_fusion(
             {"condensed": [e.passage.id for e in evidence], "own": [e.passage.id for e in own]},

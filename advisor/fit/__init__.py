@@ -58,7 +58,7 @@ from .profile_files import ProfileFileError, read_profile_bytes, read_profile_pa
 from .questions import is_fit_question
 from .quiz import QUIZ_MAX, normalise_quiz, parse_quiz_args, quiz_questions
 from .result import Reason, RoleFit, RoleScore, SkillEstimate
-from .roles import CONTINUUM_POSITION, ROLES
+from .roles import CONTINUUM_POSITION, ROLES, spelled_out_roles
 from .scoring import softmax
 
 __all__ = [
@@ -96,5 +96,6 @@ __all__ = [
     "read_profile_bytes",
     "read_profile_path",
     "softmax",
+    "spelled_out_roles",
     "split_clauses",
 ]

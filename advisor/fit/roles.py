@@ -24,3 +24,20 @@ ROLE_MENTIONS = {
         r"|\bMLEs?\b"
     ),
 }
+# The abbreviations alone, as the text writes them ("MLEs"); a passage search spells them out: the paper mostly
+# writes the name, and MiniLM knows "MLE" only as maximum likelihood. (Sentence ranking keeps the question's
+# own form: "REs implement new algorithms" is the sentence that answers "how do REs spend their time?")
+ROLE_ABBREVIATIONS = {
+    "Research Scientist": re.compile(r"\bRS(s?)\b"),
+    "Research Engineer": re.compile(r"\bRE(s?)\b"),
+    "Applied Scientist": re.compile(r"\bAS(s?)\b"),
+    "ML Engineer": re.compile(r"\bMLE(s?)\b"),
+}
+
+
+def spelled_out_roles(text: str) -> str:
+    """The text with each role abbreviation replaced by the role's name ("do REs publish?" -> "do Research
+    Engineers publish?")."""
+    for role, pattern in ROLE_ABBREVIATIONS.items():
+        text = pattern.sub(lambda m, role=role: role + m.group(1), text)
+    return text
