@@ -26,8 +26,8 @@ from advisor.agent.sections import Part, named_parts
 from advisor.agent.state import find_entities, leading_role, names_only, resolve_role_reference
 from advisor.core.jsonl import load_jsonl
 from advisor.core.text import spelled_initials
-from advisor.fit import spelled_out_roles
 from advisor.core.types import Mode, Origin, Passage, PassageKind, Step
+from advisor.fit import spelled_out_roles
 
 from .conftest import ROOT
 
