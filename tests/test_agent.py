@@ -188,6 +188,21 @@ def test_a_follow_up_that_refers_to_a_role_reads_the_role(question, resolved):
     assert resolve_role_reference(question, "ML Engineer") == resolved
 
 
+def test_it_names_a_role_only_in_a_conversation_that_fitted_one(chat_engine):
+    """Outside a role fit, "it" is the paper or a source: "it leans on Anthropic for that" must not become
+    "Research Scientist leans on Anthropic", the role the previous answer's first quote happened to name."""
+    question = "it leans on anthropic for that right? is that on their page?"
+    assert resolve_role_reference(question, "Research Scientist", it_too=False) == question
+    assert resolve_role_reference("and what do they publish?", "Research Scientist", it_too=False) == (
+        "and what do Research Scientists publish?"
+    )
+    first, second = chat_engine.converse(
+        ["so is research vs engineering even a real split in AI anymore? whats this paper's take", question]
+    )
+    assert second.standalone_question and "Research Scientist" not in second.standalone_question
+    assert second.intent == "claim_check" and "Anthropic" in second.answer, second.answer
+
+
 def test_the_state_keeps_the_role_an_answer_led_with_when_the_question_named_none():
     fit = "From what you describe, ML Engineer fits best (76% of the fit), ahead of Applied Scientist [1]. More."
     history = [{"role": "user", "content": "i like serving models. which role is that?"}]

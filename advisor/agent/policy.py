@@ -209,7 +209,10 @@ class OfflinePolicy:
             else text
         )
         antecedent = state.role_in_focus() if follow_up and not entities.roles else ""
-        resolved = resolve_role_reference(text, antecedent) if antecedent else text
+        # "it" names a role only in a conversation that fitted one ("does it need a PhD?"); elsewhere it is the
+        # paper or a source, whatever role the last answer's first quote happened to name
+        fitted = any(turn.intent == "fit" for turn in state.turns)
+        resolved = resolve_role_reference(text, antecedent, it_too=fitted) if antecedent else text
         if resolved != text:
             # "which companies employ them?" after an answer that led with a role the question did not name:
             # the follow-up is about that role, not about what the previous question asked

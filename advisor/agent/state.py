@@ -162,12 +162,16 @@ def leading_role(answer: str) -> str:
     return roles[0] if roles else ""
 
 
-def resolve_role_reference(question: str, role: str) -> str:
+def resolve_role_reference(question: str, role: str, it_too: bool = True) -> str:
     """The follow-up with its first reference to a role replaced by the role ("what do they earn?" ->
-    "what do Research Engineers earn?"); the question unchanged when it refers to none."""
+    "what do Research Engineers earn?"); the question unchanged when it refers to none. `it_too`: "it" may
+    name the role (after a role fit: "does it need a PhD?"); otherwise "it" is the paper or a source ("it
+    leans on Anthropic for that, right?")."""
 
     def name(match: re.Match) -> str:
         word = (match.group(2) or "").lower()
+        if word in ("it", "its") and not it_too:
+            return match.group(0)
         if word in ("they", "them") or match.group(1):  # "people in that role" are the role's people
             return f"{role}s"
         if word in ("their", "its"):
