@@ -22,7 +22,7 @@ from advisor.agent.claims import own_word_shares
 from advisor.agent.composer import compose_tool_answer
 from advisor.agent.fitting import self_descriptions
 from advisor.agent.planner import load_examples
-from advisor.agent.sections import Part, named_parts
+from advisor.agent.sections import Part, choose_part, named_parts
 from advisor.agent.state import find_entities, leading_role, names_only, resolve_role_reference
 from advisor.core.jsonl import load_jsonl
 from advisor.core.text import spelled_initials
@@ -107,6 +107,24 @@ def test_a_part_called_by_its_own_name_is_named_the_most_specific_first():
         "Section 7: Conclusion",
     ]
     assert names("What does the paper say about teams?") == []
+
+
+@pytest.mark.parametrize(
+    ("request_text", "part"),
+    [
+        # "a figure" names none of them (the number is part of the name); the caption that answers is read
+        ("is there a figure showing how the team is wired together", "Figure 3"),
+        ("which figure shows the hiring curves of different kinds of companies?", "Figure 4"),
+        ("what does the heatmap figure show", "Figure 2"),
+        ("is there a diagram of the spectrum of roles", "Figure 1"),
+        ("what's in fig 3?", "Figure 3"),
+        ("what limitations do the authors admit?", "Limitations"),
+    ],
+)
+def test_a_figure_asked_for_without_its_number_is_the_one_whose_caption_answers(chat_engine, request_text, part):
+    box = chat_engine.policy.toolbox
+    chosen, _ = choose_part(request_text, box.parts, box.embedder, box._idf())
+    assert chosen.name == part
 
 
 def test_describe_steps_is_one_line_of_what_the_tools_did():

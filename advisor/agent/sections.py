@@ -20,6 +20,7 @@ from .results import Statement, ToolResult
 
 # A paragraph that opens with an italic or bold label names a part of its own: "*Limitations.* Our ..."
 _LEAD_LABEL = re.compile(r"^\s*(?:\*{1,2})([A-Z][^*.:]{2,40})[.:]?(?:\*{1,2})")
+_KIND = re.compile(r"\b(figures?|fig\.?|diagram|chart|plot|tables?)(?!\s*\d)", re.I)
 _EXPLICIT = re.compile(r"\b(section|sec\.?|§|figure|fig\.?|table)\s*(\d+)\b", re.I)
 ARCHETYPE_SECTION = "6"
 
@@ -80,6 +81,11 @@ def choose_part(
     named = named_parts(request, parts)
     if named:
         return named[0], 1.0
+    # "is there a figure showing ...": one of the figures, whichever caption answers it
+    kind = _KIND.search(request)
+    if kind:
+        word = "Table" if kind.group(1).lower().startswith("tab") else "Figure"
+        parts = [part for part in parts if part.name.startswith(word)] or parts
     if not parts:
         return None, 0.0
     vectors = encode_cached(embedder, [request] + [part.name for part in parts])
@@ -103,7 +109,9 @@ def named_parts(request: str, parts: Sequence[Part]) -> list[Part]:
     """The parts the request calls by their own name, every word of it in some form ("the limitations the
     authors acknowledge", "what's in the conclusion"), the most specific (longest) name first."""
     asked = set(content_words(request))
-    titles = [(part, set(content_words(part.name.split(":", 1)[-1]))) for part in parts]
+    # a numbered name keeps its number: "a figure" names none of Figures 1-4 (content words drop "1")
+    names = [(part, part.name.split(":", 1)[-1]) for part in parts]
+    titles = [(part, set(content_words(name)) | set(re.findall(r"\b\d+\b", name))) for part, name in names]
     named = [(part, words) for part, words in titles if words and words <= asked]
     return [part for part, words in sorted(named, key=lambda pair: -len(pair[1]))]
 
