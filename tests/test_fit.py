@@ -347,6 +347,17 @@ def test_no_skill_signal_asks_for_more_instead_of_ranking(model, profile):
     assert data["ranking"] == [] and data["needs_more"] is True and data["top_role"] is None
 
 
+def test_a_one_line_job_title_is_ranked_with_low_confidence(model):
+    """A demanding user who says only "I'm a data engineer moving into ML" expects a first answer, not a
+    request for more: the ranking comes with its low confidence (and the quiz stays on offer)."""
+    result = fit(
+        "ok given all that — im a data engineer who wants to move into ML. which of the 4 roles is the shortest hop?",
+        model=model,
+    )
+    assert not result.needs_more and result.ranking[0].role == "ML Engineer"
+    assert result.confidence_label == "low"
+
+
 def test_other_language_is_handled_with_low_confidence(model):
     french = fit(
         "Je veux inventer de nouveaux algorithmes et publier des articles de recherche à NeurIPS.", model=model

@@ -275,7 +275,9 @@ class FitSettings(BaseSettings):
     temperature: float = Field(0.10, description="Softmax temperature, fitted by log loss on the persona sets.")
     close_margin: float = Field(0.15, description="Top-two share gap below which a separating question is asked.")
     min_evidence: float = Field(
-        0.35, description="Total skill evidence below which we ask for more instead of ranking."
+        0.25,
+        description="Total skill evidence below which we ask for more instead of ranking (a one-line job title "
+        "such as 'a data engineer moving into ML' is ranked, with low confidence).",
     )
     evidence_scale: float = Field(1.0, description="Evidence at which confidence reaches ~63% of its ceiling.")
     max_profile_chars: int = Field(20000, description="Longer profiles are cut, with a note.")
