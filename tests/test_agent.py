@@ -109,6 +109,18 @@ def test_a_part_called_by_its_own_name_is_named_the_most_specific_first():
     assert names("What does the paper say about teams?") == []
 
 
+def test_a_reference_lookup_quotes_the_sources_two_sentences_that_answer(chat_engine):
+    """Beside its opening, a work's own text answers the question in more than one sentence: "By training over
+    400 language models ..." and "current large language models are significantly undertrained"."""
+    result = chat_engine.policy.toolbox.reference(
+        "what does reference 18 find about model size and training tokens?", [18]
+    )
+    texts = [st.text for st in result.statements]
+    first = next(i for i, t in enumerate(texts) if t.startswith("On your question, the source says"))
+    assert len(texts) > first + 1 and result.statements[first + 1].passage_ids[0].startswith("ref-18:")
+    assert any("significantly undertrained" in t for t in texts[first:]), texts
+
+
 @pytest.mark.parametrize(
     ("request_text", "part"),
     [

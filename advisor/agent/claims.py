@@ -213,6 +213,7 @@ def check_claims(
     uncited_margin: float = 0.05,
     idf: Mapping[str, float] | None = None,
     own_words_share: float = 1.1,
+    source_sentences: int = 2,
 ) -> ToolResult:
     """`uncited`: the paper's sentences that cite nothing: a question about one of them ("is that from his
     post?" of a sentence without a marker) is told so, with the closest words of a source we hold
@@ -263,7 +264,7 @@ def check_claims(
             said = " ".join(v for st in found for v in st.values)
             # the phrases the person quoted say best what they are looking for in the source
             words = " ".join(quoted_phrases(asked or request)) or asked
-            found += source_answer(request, own, None, embedder, words, said, score=found[-1].score - 0.005)
+            found += source_answer(request, own, None, embedder, words, said, found[-1].score - 0.005, source_sentences)
         statements += found
         used += [c for c in cited if isinstance(c, str)] + [s for st in found for s in st.passage_ids]
     verdicts = ", ".join(f"[{v['ref']}] {v['verdict']}" for _, v in chosen)

@@ -271,19 +271,32 @@ def source_answer(
     own: str = "",
     said: str = "",
     score: float = 0.85,
+    limit: int = 2,
 ) -> list[Statement]:
-    """The sentence of the source's own text that best answers the request ("what do the scaling papers
-    find?"), when it is not the opening sentence the entry already quotes nor the sentence `said` already.
-    `own`: a follow-up's own words (the request is condensed with the question before it)."""
+    """The sentences of the source's own text that best answer the request ("what do the scaling papers
+    find?"), at most `limit`, leaving out the opening sentence the entry already quotes and what `said`
+    already holds. `own`: a follow-up's own words (the request is condensed with the question before it)."""
     focus = Focus(own=own) if own and own != request else None
     ranked = rank_sentences(request, [Evidence(p, 0.0, ()) for p in texts], embedder, order_bonus=0.0, focus=focus)
-    if not ranked:
-        return []
-    n, position, sentence, _ = ranked[0]
-    if (texts[n - 1] is opening and position == 0) or (said and normalize_ws(sentence) in normalize_ws(said)):
-        return []
-    text = prompts.REFERENCE_FINDS.format(quote=quote_text(sentence))
-    return [Statement(text, (texts[n - 1].id,), (sentence.strip(),), quote=True, score=score)]
+    statements: list[Statement] = []
+    for n, position, sentence, _ in sorted(ranked, key=lambda r: -r[3]):
+        if len(statements) >= limit:
+            break
+        if (texts[n - 1] is opening and position == 0) or (said and normalize_ws(sentence) in normalize_ws(said)):
+            if not statements:
+                return []  # the best answer is already given
+            continue
+        template = prompts.REFERENCE_FINDS if not statements else prompts.QUOTE
+        statements.append(
+            Statement(
+                template.format(quote=quote_text(sentence) if not statements else quote_text(sentence).strip("“”")),
+                (texts[n - 1].id,),
+                (sentence.strip(),),
+                quote=True,
+                score=score - 0.001 * len(statements),
+            )
+        )
+    return statements
 
 
 def lookup_reference(
@@ -294,6 +307,7 @@ def lookup_reference(
     citing: Sequence[CitingSentence],
     embedder,
     min_similarity: float,
+    source_sentences: int = 2,
 ) -> ToolResult:
     entries = {
         int(p.text[1 : p.text.index("]")]): p
@@ -317,7 +331,9 @@ def lookup_reference(
         where = {s.start: next((p for p in paper_blocks if p.start <= s.start < p.end), None) for s in cites_it}
         found = reference_statements(ref, entries.get(n), header, body, cites_it, {k: v for k, v in where.items() if v})
         if len(matched) <= 2:  # about a work or two, not a list: what its own text says on the question
-            found += source_answer(request, [p for p in own if p.kind in VERBATIM_KINDS], body, embedder)
+            found += source_answer(
+                request, [p for p in own if p.kind in VERBATIM_KINDS], body, embedder, limit=source_sentences
+            )
         for s in found:
             statements.append(Statement(s.text, s.passage_ids, s.values, s.quote, s.score - 0.1 * rank))
         for p in [entries.get(n), header, body, *where.values()]:

@@ -182,6 +182,7 @@ class Toolbox:
             self.citing,
             self.embedder,
             self.settings.agent.reference_min_similarity,
+            self.settings.agent.source_sentences,
         )
 
     def described(self, request: str, candidates: Sequence[int]) -> int | None:
@@ -223,6 +224,7 @@ class Toolbox:
             self.settings.agent.uncited_claim_margin,
             self._idf(),
             self.settings.agent.own_words_share,
+            self.settings.agent.source_sentences,
         )
 
     def closest_source_words(self, text: str) -> tuple[Passage, str] | None:

@@ -189,6 +189,11 @@ class AgentSettings(BaseSettings):
     search_quotes: int = Field(
         1, description="Best passage-search sentences quoted after a tool's statements (those it did not cite)."
     )
+    source_sentences: int = Field(
+        2,
+        description="Sentences of a cited source's own text that a reference lookup or a claim check quotes "
+        "on the question ('On your question, the source says: ...').",
+    )
     organisation_quotes: int = Field(
         2,
         description='A role-fit question about an organisation ("should I apply there?") also quotes this many '
