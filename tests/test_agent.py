@@ -218,6 +218,30 @@ def test_a_follow_up_that_refers_to_a_role_reads_the_role(question, resolved):
     assert resolve_role_reference(question, "ML Engineer") == resolved
 
 
+def test_a_follow_up_after_a_refusal_keeps_the_names_not_the_question(chat_engine):
+    """The refused question's visas must not be carried into the next turn (it was refused as well); the
+    organisation and role it named are."""
+    first, second = chat_engine.converse(
+        [
+            "does OpenAI sponsor work visas for research engineers coming from india?",
+            "ok nvm. what skills do they list for that role then",
+        ]
+    )
+    assert first.mode == Mode.NOT_COVERED and turn_metadata(first)["refused"] is True
+    assert "visa" not in second.standalone_question and "OpenAI" in second.standalone_question
+    assert second.mode != Mode.NOT_COVERED and "massive-scale distributed" in second.answer, second.answer
+    # a history without metadata (an API client) is read from the refusal's own words
+    state = state_from_history(
+        [
+            {"role": "user", "content": "how many people work at OpenAI?"},
+            {"role": "assistant", "content": first.answer},
+        ],
+        {},
+        range(1, 33),
+    )
+    assert state.last.refused
+
+
 def test_it_names_a_role_only_in_a_conversation_that_fitted_one(chat_engine):
     """Outside a role fit, "it" is the paper or a source: "it leans on Anthropic for that" must not become
     "Research Scientist leans on Anthropic", the role the previous answer's first quote happened to name."""

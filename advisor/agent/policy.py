@@ -205,9 +205,15 @@ class OfflinePolicy:
         after_fit = bool(state.last) and state.last.intent == "fit"
         standalone = (
             condense_question(text, list(history), self.answers.backend(), follow_up=True)
-            if follow_up and history and not after_fit
+            if follow_up and history and not after_fit and not state.last.refused
             else text
         )
+        if follow_up and state.last and state.last.refused:
+            # "ok nvm, what skills do they list for that role then?" after a refused question about visas: the
+            # organisations and roles it named carry over, what it asked does not
+            names = [*state.last.entities.organisations, *state.last.entities.roles]
+            names = [n for n in names if n not in (*entities.organisations, *entities.roles)]
+            standalone = f"{text.rstrip()} — {', '.join(names)}" if names else text
         antecedent = state.role_in_focus() if follow_up and not entities.roles else ""
         # "it" names a role only in a conversation that fitted one ("does it need a PhD?"); elsewhere it is the
         # paper or a source, whatever role the last answer's first quote happened to name
@@ -575,6 +581,7 @@ def turn_metadata(answer: Answer) -> dict:
         refs += [n for c in answer.citations if c.evidence.passage.doc == "paper" for n in c.evidence.passage.cites]
     return {
         "intent": answer.intent,
+        "refused": answer.mode == Mode.NOT_COVERED,
         "refs": list(dict.fromkeys(refs)),
         "tool": next((s.tool for s in answer.steps if s.tool in TOOL_INTENTS.values()), ""),
     }

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from ..core.text import content_words, sentence_spans, strip_citations
 from ..corpus import Reference
 from ..fit.roles import ROLE_MENTIONS, ROLES
+from ..llm import prompts
 
 # "reference 11", "ref. 11", "[11]", "source 11", "citation 11", "refs 13-15", "refs 19 and 20", "[17, 18]"
 _REFERENCE_NUMBER = re.compile(
@@ -111,6 +112,7 @@ class Turn:
     section: str = ""
     answer: str = ""  # the answer's text: a follow-up does not ask for the same sentences again
     answer_role: str = ""  # the one role the answer led with when the question named none ("ML Engineer fits best")
+    refused: bool = False  # answered "not covered": a follow-up keeps its names, not what it asked
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,7 @@ def state_from_history(
                 section=str(meta.get("section", "")),
                 answer=content,
                 answer_role="" if pending.entities.roles or about_a_work else leading_role(content),
+                refused=bool(meta.get("refused", content.startswith(prompts.NOT_COVERED))),
             )
     if pending is not None:
         state = state.with_turn(pending)
