@@ -109,6 +109,14 @@ def test_a_part_called_by_its_own_name_is_named_the_most_specific_first():
     assert names("What does the paper say about teams?") == []
 
 
+def test_a_claim_check_about_a_year_gives_the_entry_and_the_sources_own_date(chat_engine):
+    """ "The paper dates it 2022 — is that right?": the entry as printed (2022) beside our copy's own date."""
+    result = chat_engine.policy.toolbox.claim_check("the paper dates reference 12 to 2022 — is that right?", [12])
+    texts = [st.text for st in result.statements]
+    assert any("(2022)" in t and t.startswith("The paper's reference list gives it as") for t in texts), texts
+    assert any("©2021" in t for t in texts), texts
+
+
 def test_a_reference_lookup_quotes_the_sources_two_sentences_that_answer(chat_engine):
     """Beside its opening, a work's own text answers the question in more than one sentence: "By training over
     400 language models ..." and "current large language models are significantly undertrained"."""

@@ -84,7 +84,7 @@ def cited_for(request: str, citing: Sequence[CitingSentence], embedder, margin: 
     return list(dict.fromkeys(ref for _, ref in sorted(chosen))), float(sims[best])
 
 
-_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
+YEAR = re.compile(r"\b((?:19|20)\d\d)\b")  # a year a request names
 _AGE = re.compile(r"\b(?:(?P<old>oldest|earliest)|newest|latest|most recent)\b", re.I)
 
 
@@ -121,7 +121,7 @@ def match_references(
     # a year the request names ("the 2015 workshop paper") narrows the field to the works of that year; "the
     # oldest" / "the most recent" picks the works of the earliest or latest year
     years = {n: references[n].year for n in candidates if references[n].year}
-    named_years = {int(y) for y in _YEAR.findall(request)} & set(years.values())
+    named_years = {int(y) for y in YEAR.findall(request)} & set(years.values())
     if named_years:
         candidates = [n for n in candidates if years.get(n) in named_years]
     age = _AGE.search(request)
@@ -180,21 +180,14 @@ def reference_statements(
         )
         if ref.url:
             out.append(Statement(prompts.REFERENCE_LINK.format(url=ref.url), cited, (ref.url,), score=0.7))
-    if entry is not None:  # the entry as printed: where it appeared, deadlines, editions
-        printed = re.sub(r"^\[\d+\]\s*", "", strip_markdown(entry.text)).strip()
+    out += dating_statements(entry, header)
+    provenance = header_field(header, "Provenance") if header is not None else ""
+    if provenance:  # where our copy of the source comes from
         out.append(
-            Statement(prompts.REFERENCE_LISTED.format(entry=printed), (entry.id,), (printed,), quote=True, score=0.65)
+            Statement(
+                prompts.REFERENCE_PROVENANCE.format(provenance=provenance), (header.id,), (provenance,), score=0.5
+            )
         )
-    if header is not None:  # the source file's own date and where our copy of it comes from
-        for field, template, score in (
-            ("Date", prompts.REFERENCE_DATED, 0.62),
-            ("Provenance", prompts.REFERENCE_PROVENANCE, 0.5),
-        ):
-            value = header_field(header, field)
-            if value:
-                out.append(
-                    Statement(template.format(date=value, provenance=value), (header.id,), (value,), score=score)
-                )
     if body is not None:
         first = strip_markdown(body.text).split("\n")[0]
         sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
@@ -222,6 +215,21 @@ def reference_statements(
                 score=0.6,
             )
         )
+    return out
+
+
+def dating_statements(entry: Passage | None, header: Passage | None, score: float = 0.65) -> list[Statement]:
+    """The entry as the paper prints it (where the work appeared, its year, editions) and the date our copy of
+    the source gives itself: what "the paper dates it 2022, is that right?" is answered with."""
+    out: list[Statement] = []
+    if entry is not None:
+        printed = re.sub(r"^\[\d+\]\s*", "", strip_markdown(entry.text)).strip()
+        out.append(
+            Statement(prompts.REFERENCE_LISTED.format(entry=printed), (entry.id,), (printed,), quote=True, score=score)
+        )
+    date = header_field(header, "Date") if header is not None else ""
+    if date:
+        out.append(Statement(prompts.REFERENCE_DATED.format(date=date), (header.id,), (date,), score=score - 0.03))
     return out
 
 
