@@ -226,6 +226,20 @@ def test_a_follow_up_that_refers_to_a_role_reads_the_role(question, resolved):
     assert resolve_role_reference(question, "ML Engineer") == resolved
 
 
+def test_a_reference_follow_up_that_names_a_topic_asks_about_that_topics_work(chat_engine):
+    """The conversation was about Anthropic's page; "which ref is that?" of distillation is reference 16, not
+    the work the conversation was about (a pronoun-only "who wrote it?" still is)."""
+    first, second = chat_engine.converse(
+        [
+            "What does Anthropic say about engineers doing research?",
+            "it mentions distillation for compression — which ref is that",
+        ]
+    )
+    assert 1 in turn_metadata(first)["refs"]
+    lookup = next(s for s in second.steps if s.tool == "references")
+    assert lookup.arguments["refs"][0] == 16 and "Hinton" in second.answer, second.answer
+
+
 def test_a_follow_up_after_a_refusal_keeps_the_names_not_the_question(chat_engine):
     """The refused question's visas must not be carried into the next turn (it was refused as well); the
     organisation and role it named are."""

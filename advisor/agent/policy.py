@@ -239,7 +239,14 @@ class OfflinePolicy:
                 refs = list(by_author.refs[:1])
             elif earlier:
                 described = box.described(text, earlier)
-                refs = [described] if described is not None else list(earlier[:1])
+                if described is not None:
+                    refs = [described]
+                elif by_author.strength >= self.settings.agent.follow_up_topic_similarity:
+                    # "it mentions distillation for compression — which ref is that?": the works of the topic
+                    # it names, not the one the conversation was about
+                    refs = list(by_author.refs[:3])
+                else:
+                    refs = list(earlier[:1])
         roles = list(entities.roles) or (
             [antecedent] if antecedent else list(state.recent("roles")) if follow_up and intent == "table" else []
         )

@@ -180,6 +180,11 @@ class AgentSettings(BaseSettings):
     focus_passages: int = Field(
         2, description="A follow-up also searches the source the previous answer was about: its passages this many."
     )
+    follow_up_topic_similarity: float = Field(
+        0.5,
+        description="A follow-up about a reference that names a topic this close to a work (its title, or the "
+        "words the paper cites it for) asks about that work, not the one the conversation was about.",
+    )
     described_margin: float = Field(
         0.1, description='"The kNN one": a follow-up picks that earlier reference when closer than the rest by this.'
     )
