@@ -226,6 +226,18 @@ def test_a_follow_up_that_refers_to_a_role_reads_the_role(question, resolved):
     assert resolve_role_reference(question, "ML Engineer") == resolved
 
 
+def test_a_work_called_by_its_name_is_the_referent_not_a_part_of_the_paper(chat_engine):
+    """ "In its own words" reads like a request for a part of the paper; ReAct is a cited work, so no section,
+    archetype or Table 1 is read for it."""
+    first, second = chat_engine.converse(
+        ["which ref does the paper cite for planners?", "whats react actually about, in its own words"]
+    )
+    assert chat_engine.policy.toolbox.named_works("whats react actually about") == [21]
+    assert second.intent not in ("section", "archetypes", "table")
+    assert not any(s.tool == "paper_section" for s in second.steps)
+    assert any(c.evidence.passage.doc == "ref-21" for c in second.citations), second.answer
+
+
 def test_a_reference_follow_up_that_names_a_topic_asks_about_that_topics_work(chat_engine):
     """The conversation was about Anthropic's page; "which ref is that?" of distillation is reference 16, not
     the work the conversation was about (a pronoun-only "who wrote it?" still is)."""

@@ -200,6 +200,11 @@ class OfflinePolicy:
             # read again for the follow-up's own words (the passage search still wins when clearly closer)
             intents = {**intents, "search": intents[state.last.intent], state.last.intent: intents["search"]}
             intent = state.last.intent
+        if intent in PAPER_PART_INTENTS and box.named_works(text):
+            # "what's ReAct actually about, in its own words?": a cited work called by its name is the referent,
+            # not a part of the paper
+            intents = about_a_cited_work(intents)
+            intent = max(intents, key=intents.get)
         # After a role fit the previous "question" is a self-description, not a subject to carry over: the
         # follow-up is about the recommended role (resolved below), or stands alone when it names its own.
         after_fit = bool(state.last) and state.last.intent == "fit"

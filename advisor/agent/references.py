@@ -58,6 +58,15 @@ def work_names(ref: Reference) -> list[str]:
     return [head] + ([first] if first != head and len(first) >= 5 else [])
 
 
+def named_works(text: str, references: Mapping[int, Reference]) -> list[int]:
+    """The cited works the text calls by the name their title leads with ("ReAct", "the ZeRO paper")."""
+    return [
+        n
+        for n, ref in references.items()
+        if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I) for name in work_names(ref))
+    ]
+
+
 def cited_for(request: str, citing: Sequence[CitingSentence], embedder, margin: float) -> tuple[list[int], float]:
     """What the paper cites for a topic ("What does the paper cite for scaling laws?"): the citation whose
     attributed words (the audit's cut: the cited term, clause or sentence) are closest to the request, with
@@ -110,11 +119,7 @@ def match_references(
     ]
     if by_author:
         return by_author[:3], 0.9
-    by_name = [
-        n
-        for n, ref in references.items()
-        if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", request, re.I) for name in work_names(ref))
-    ]
+    by_name = named_works(request, references)
     if by_name:
         return by_name[:3], 0.9
     candidates = [n for n in references if n in entries]

@@ -27,7 +27,7 @@ from ..qa import Focus, passage_line, rank_sentences
 from ..retrieval import Retriever, reciprocal_rank_fusion
 from .claims import UncitedSentence, check_claims
 from .fitting import definition_of
-from .references import described_reference, lookup_reference
+from .references import described_reference, lookup_reference, named_works
 from .results import Statement, ToolResult, returned_passage_ids
 from .sections import archetype_paragraphs, paper_parts, read_archetypes, read_section
 from .state import organisation_names
@@ -184,6 +184,10 @@ class Toolbox:
             self.settings.agent.reference_min_similarity,
             self.settings.agent.source_sentences,
         )
+
+    def named_works(self, text: str) -> list[int]:
+        """The cited works the text calls by their name ("ReAct", "the ZeRO paper")."""
+        return named_works(text, self.references)
 
     def described(self, request: str, candidates: Sequence[int]) -> int | None:
         """The one of `candidates` the request describes ("who wrote the kNN one?"), if any."""
