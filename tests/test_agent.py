@@ -274,6 +274,11 @@ def test_a_follow_up_after_a_refusal_keeps_the_names_not_the_question(chat_engin
         range(1, 33),
     )
     assert state.last.refused
+    # a work the refused question named by name carries over too
+    _, after = chat_engine.converse(
+        ["whats the current top score on the webarena leaderboard", "ok what did the original paper report then"]
+    )
+    assert "WebArena" in after.standalone_question and "leaderboard" not in after.standalone_question
 
 
 def test_it_names_a_role_only_in_a_conversation_that_fitted_one(chat_engine):

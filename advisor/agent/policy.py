@@ -215,8 +215,9 @@ class OfflinePolicy:
         )
         if follow_up and state.last and state.last.refused:
             # "ok nvm, what skills do they list for that role then?" after a refused question about visas: the
-            # organisations and roles it named carry over, what it asked does not
-            names = [*state.last.entities.organisations, *state.last.entities.roles]
+            # organisations, roles and works it named carry over, what it asked does not
+            works = [box.references[n].title for n in box.named_works(state.last.question)]
+            names = [*state.last.entities.organisations, *state.last.entities.roles, *works]
             names = [n for n in names if n not in (*entities.organisations, *entities.roles)]
             standalone = f"{text.rstrip()} — {', '.join(names)}" if names else text
         antecedent = state.role_in_focus() if follow_up and not entities.roles else ""
