@@ -289,6 +289,10 @@ def test_it_names_a_role_only_in_a_conversation_that_fitted_one(chat_engine):
     assert resolve_role_reference("and what do they publish?", "Research Scientist", it_too=False) == (
         "and what do Research Scientists publish?"
     )
+    # the first pronoun says what the question is about: after "it" (a source), "their" is not the role either
+    assert resolve_role_reference("is it true they publish?", "Research Scientist", it_too=False) == (
+        "is it true they publish?"
+    )
     first, second = chat_engine.converse(
         ["so is research vs engineering even a real split in AI anymore? whats this paper's take", question]
     )

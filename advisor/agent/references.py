@@ -292,22 +292,22 @@ def source_answer(
     focus = Focus(own=own) if own and own != request else None
     ranked = rank_sentences(request, [Evidence(p, 0.0, ()) for p in texts], embedder, order_bonus=0.0, focus=focus)
     statements: list[Statement] = []
-    for n, position, sentence, _ in sorted(ranked, key=lambda r: -r[3]):
+    for n, position, sentence, _ in ranked[: limit + 2]:  # best first
         if len(statements) >= limit:
             break
         if (texts[n - 1] is opening and position == 0) or (said and normalize_ws(sentence) in normalize_ws(said)):
             if not statements:
                 return []  # the best answer is already given
             continue
-        template = prompts.REFERENCE_FINDS if not statements else prompts.QUOTE
+        quote = quote_text(sentence)
+        # the first says what it is; the next reads as more of the same source's words
+        text = (
+            prompts.REFERENCE_FINDS.format(quote=quote)
+            if not statements
+            else prompts.QUOTE.format(quote=quote.strip("“”"))
+        )
         statements.append(
-            Statement(
-                template.format(quote=quote_text(sentence) if not statements else quote_text(sentence).strip("“”")),
-                (texts[n - 1].id,),
-                (sentence.strip(),),
-                quote=True,
-                score=score - 0.001 * len(statements),
-            )
+            Statement(text, (texts[n - 1].id,), (sentence.strip(),), quote=True, score=score - 0.001 * len(statements))
         )
     return statements
 

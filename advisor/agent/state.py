@@ -173,7 +173,7 @@ def resolve_role_reference(question: str, role: str, it_too: bool = True) -> str
     def name(match: re.Match) -> str:
         word = (match.group(2) or "").lower()
         if word in ("it", "its") and not it_too:
-            return match.group(0)
+            return match.group(0)  # and the rest is left as it is: the first pronoun says what is talked about
         if word in ("they", "them") or match.group(1):  # "people in that role" are the role's people
             return f"{role}s"
         if word in ("their", "its"):
