@@ -241,15 +241,14 @@ def test_a_work_called_by_its_name_is_the_referent_not_a_part_of_the_paper(chat_
 def test_a_reference_follow_up_that_names_a_topic_asks_about_that_topics_work(chat_engine):
     """The conversation was about Anthropic's page; "which ref is that?" of distillation is reference 16, not
     the work the conversation was about (a pronoun-only "who wrote it?" still is)."""
-    first, second = chat_engine.converse(
-        [
-            "What does Anthropic say about engineers doing research?",
-            "it mentions distillation for compression — which ref is that",
-        ]
-    )
-    assert 1 in turn_metadata(first)["refs"]
-    lookup = next(s for s in second.steps if s.tool == "references")
-    assert lookup.arguments["refs"][0] == 16 and "Hinton" in second.answer, second.answer
+    opening = "What does Anthropic say about engineers doing research?"
+    _, named = chat_engine.converse([opening, "it mentions distillation for compression — which ref is that"])
+    lookup = next(s for s in named.steps if s.tool == "references")
+    assert lookup.arguments["refs"][0] == 16 and "Hinton" in named.answer, named.answer
+    # the other side of the threshold: a follow-up that names no topic is about the conversation's work
+    _, pronoun = chat_engine.converse([opening, "who wrote it?"])
+    lookup = next(s for s in pronoun.steps if s.tool == "references")
+    assert lookup.arguments["refs"][0] == 1 and "Anthropic" in pronoun.answer, pronoun.answer
 
 
 def test_a_follow_up_after_a_refusal_keeps_the_names_not_the_question(chat_engine):

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.text import content_words, normalize_for_match, quoted_phrases, shorten, strip_citations, strip_markdown
-from ..core.types import VERBATIM_KINDS, Passage, PassageKind, Verdict
+from ..core.types import VERBATIM_KINDS, Passage, Verdict
 from ..corpus import Reference, source_ref
 from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import word_share, word_weights
-from .references import YEAR, author_phrase, dating_statements, header_field, source_answer
+from .references import YEAR, author_phrase, dating_statements, header_field, paper_entries, source_answer
 from .results import Statement, ToolResult
 
 
@@ -260,14 +260,7 @@ def check_claims(
         found, cited = pair_statements(pid, verdict, references.get(n), entry, rank)
         if n not in answered and YEAR.search(asked or request):
             # "the paper dates it 2022 — is that right?": the entry as printed beside the source's own date
-            printed = next(
-                (
-                    p
-                    for p in passages_by_id.values()
-                    if p.doc == "paper" and p.kind == PassageKind.REFERENCE and p.text.startswith(f"[{n}]")
-                ),
-                None,
-            )
+            printed = paper_entries(passages_by_id.values()).get(n)
             found = dating_statements(printed, entry, score=found[0].score + 0.01) + found
         if n not in answered:  # what the source says on the question itself, beside what the audit matched
             answered.add(n)

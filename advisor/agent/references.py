@@ -8,7 +8,7 @@ values (author, year, title, link) are checked against those passages' text.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -223,6 +223,15 @@ def reference_statements(
     return out
 
 
+def paper_entries(passages: Iterable[Passage]) -> dict[int, Passage]:
+    """Reference number -> the paper's own entry for it ("[4] Lakshman, A.: ...")."""
+    return {
+        int(p.text[1 : p.text.index("]")]): p
+        for p in passages
+        if p.doc == "paper" and p.kind == PassageKind.REFERENCE and p.text.startswith("[")
+    }
+
+
 def dating_statements(entry: Passage | None, header: Passage | None, score: float = 0.65) -> list[Statement]:
     """The entry as the paper prints it (where the work appeared, its year, editions) and the date our copy of
     the source gives itself: what "the paper dates it 2022, is that right?" is answered with."""
@@ -322,11 +331,7 @@ def lookup_reference(
     min_similarity: float,
     source_sentences: int = 2,
 ) -> ToolResult:
-    entries = {
-        int(p.text[1 : p.text.index("]")]): p
-        for p in passages
-        if p.doc == "paper" and p.kind == PassageKind.REFERENCE and p.text.startswith("[")
-    }
+    entries = paper_entries(passages)
     matched, strength = match_references(request, numbers, references, entries, embedder, min_similarity, citing)
     by_doc: dict[str, list[Passage]] = {}
     for p in passages:
