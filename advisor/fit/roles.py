@@ -14,24 +14,25 @@ CONTINUUM_POSITION = {
     "Applied Scientist": 2 / 3,
     "ML Engineer": 1.0,
 }
-# How the paper names each role in running text (abbreviations only in capitals: "AS" but not "as").
-ROLE_MENTIONS = {
-    "Research Scientist": re.compile(r"(?i:\bresearch scientists?\b)|\bRSs?\b"),
-    "Research Engineer": re.compile(r"(?i:\bresearch engineers?\b)|\bREs?\b"),
-    "Applied Scientist": re.compile(r"(?i:\bapplied (?:scientists?|research(?:ers?)?)\b)|\bASs?\b"),
-    "ML Engineer": re.compile(
-        r"(?i:\b(?:machine learning|(?:product-oriented |data/)?ML(?:/platform)?) engineers?\b)"
-        r"|\bMLEs?\b"
-    ),
-}
-# The abbreviations alone, as the text writes them ("MLEs"); a passage search spells them out: the paper mostly
-# writes the name, and MiniLM knows "MLE" only as maximum likelihood. (Sentence ranking keeps the question's
-# own form: "REs implement new algorithms" is the sentence that answers "how do REs spend their time?")
+# The abbreviations, as the text writes them ("MLEs"; only in capitals: "AS" but not "as"). A passage search
+# spells them out: the paper mostly writes the name, and MiniLM knows "MLE" only as maximum likelihood.
+# (Sentence ranking keeps the question's own form: "REs implement new algorithms" answers "how do REs spend
+# their time?")
 ROLE_ABBREVIATIONS = {
     "Research Scientist": re.compile(r"\bRS(s?)\b"),
     "Research Engineer": re.compile(r"\bRE(s?)\b"),
     "Applied Scientist": re.compile(r"\bAS(s?)\b"),
     "ML Engineer": re.compile(r"\bMLE(s?)\b"),
+}
+_ROLE_NAMES = {
+    "Research Scientist": r"research scientists?",
+    "Research Engineer": r"research engineers?",
+    "Applied Scientist": r"applied (?:scientists?|research(?:ers?)?)",
+    "ML Engineer": r"(?:machine learning|(?:product-oriented |data/)?ML(?:/platform)?) engineers?",
+}
+# How the paper names each role in running text: its name in any case, or its abbreviation.
+ROLE_MENTIONS = {
+    role: re.compile(rf"(?i:\b{name}\b)|{ROLE_ABBREVIATIONS[role].pattern}") for role, name in _ROLE_NAMES.items()
 }
 
 
