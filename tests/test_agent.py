@@ -650,6 +650,22 @@ def test_a_claim_check_of_a_sentence_the_paper_cites_nothing_for_says_so_and_fin
     assert "I define the primary goal of a research engineer" in answer.answer, answer.answer
 
 
+def test_asking_for_the_source_of_an_uncited_passage_says_the_paper_cites_nothing_rather_than_naming_a_work(
+    chat_engine,
+):
+    # The Microsoft paragraph quotes job postings without a marker: the reference closest to its topic (another
+    # company's posting) is not its source. A topic the paper does cite still gets its references.
+    uncited = chat_engine.ask("does the paper cite anything for the Microsoft Office AI job posting?")
+    tools = [s.tool for s in uncited.steps]
+    assert "claim_check" in tools and "references" not in tools, tools
+    check = next(s for s in uncited.steps if s.tool == "claim_check")
+    assert check.result.startswith("the sentence cites nothing"), check.result
+    assert "citing nothing in that sentence" in uncited.answer and "Microsoft" in uncited.answer, uncited.answer
+    cited = chat_engine.ask("what does the paper cite for scaling laws?")
+    lookup = next(s for s in cited.steps if s.tool == "references")
+    assert lookup.arguments["refs"] == [17, 18], lookup.arguments
+
+
 @pytest.mark.parametrize(
     ("asked", "named"),
     [

@@ -250,6 +250,7 @@ def check_claims(
             summary="the sentence cites nothing" + (f"; closest source words in [{ref.id}]" if ref else ""),
             strength=1.0 if by_quote else max(0.0, similarity),
             refs=(ref.id,) if ref else (),
+            cites_nothing=True,
         )
     statements: list[Statement] = []
     used: list[str] = []

@@ -291,10 +291,21 @@ class OfflinePolicy:
                 lambda: [e for e in box.definition_passages(named_roles[0], standalone) if e.passage.id not in have],
                 lambda ev: ", ".join(e.passage.id for e in ev) or "nothing new",
             )
+        checked = None  # a claim check already made while choosing the tool
         if not refs and intent in ("reference", "claim_check"):
             # Named by author, title or topic rather than number ("the Chinchilla paper", "Matsukawa's quote"):
             # the reference lookup by name, else the source the passage search found first.
             named = box.reference(standalone, [])
+            if intent == "reference" and named.refs and named.strength < 0.9:
+                # "does the paper cite a source for those Microsoft job-posting quotes?": when the sentence the
+                # question is about cites nothing, that is the answer, not the reference closest to its topic
+                check = box.claim_check(standalone, [], text if follow_up else "")
+                if (
+                    check.cites_nothing
+                    and check.strength > named.strength + self.settings.agent.uncited_reference_margin
+                ):
+                    intents = {**intents, "reference": intents["claim_check"], "claim_check": intents["reference"]}
+                    intent, checked = "claim_check", check
             if intent == "reference":
                 found = [e.passage.ref for e in evidence[:3] if e.passage.ref and e.passage.doc != "paper"][:1]
                 # of several works matched by topic (not by number or author, which keep the list's order), the
@@ -317,7 +328,9 @@ class OfflinePolicy:
                 **({"roles": roles} if intent == "table" else {}),
                 **({"refs": refs} if intent in ("reference", "claim_check") else {}),
             }
-            tool = clock.run(TOOL_INTENTS[intent], arguments, call, lambda r: r.summary)
+            tool = clock.run(
+                TOOL_INTENTS[intent], arguments, (lambda: checked) if checked else call, lambda r: r.summary
+            )
         row = features(
             standalone,
             evidence,

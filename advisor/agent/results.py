@@ -34,6 +34,7 @@ class ToolResult(Record):
     refs: tuple[int, ...] = ()  # the references the result is about
     section: str = ""
     notes: tuple[str, ...] = ()  # remarks about our copy of the corpus, said without a citation
+    cites_nothing: bool = False  # a claim check that found the sentence asked about cites no reference
 
     @property
     def found(self) -> bool:

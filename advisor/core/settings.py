@@ -212,6 +212,12 @@ class AgentSettings(BaseSettings):
         description="A claim check is about a sentence the paper cites nothing for when that sentence is closer "
         "to the question than any citing sentence by this.",
     )
+    uncited_reference_margin: float = Field(
+        0.1,
+        description="A question for the source of a topic (matched by topic, not by number, author or name) is "
+        "answered that the paper cites nothing for it when the closest such sentence is this much closer to "
+        "the question than the best-matching reference.",
+    )
     own_words_weight: float = Field(
         0.5,
         ge=0.0,
