@@ -822,6 +822,15 @@ def test_an_archetype_follow_up_that_names_none_asks_the_previous_archetype(chat
     assert "Big-tech" not in second.answer.split("[1]")[0], second.answer
 
 
+def test_an_archetype_is_named_by_its_own_opening_words_not_by_a_paragraph_that_compares_with_it(chat_engine):
+    # "Big-tech product organizations resemble vertical SaaS" mentions the archetype the question names; the
+    # paragraph about it is the one whose opening names it.
+    answer = chat_engine.ask("which roles do vertical SaaS companies hire, per the paper?")
+    step = next(s for s in answer.steps if s.tool == "archetypes")
+    assert step.result == "Section 6: one archetype", step.result
+    assert answer.answer.startswith("“Vertical-AI and SaaS product companies push furthest"), answer.answer
+
+
 def test_a_section_follow_up_reads_the_rest_of_the_same_part(chat_engine):
     """The limitations paragraph is indexed in two windows; its part holds both, and a follow-up that names no
     part reads what the first answer did not quote."""

@@ -12,10 +12,10 @@ import numpy as np
 
 from ..core.text import content_words
 from ..core.types import Evidence, Passage, PassageKind
-from ..fit import places_archetype
+from ..fit import archetype_label, places_archetype
 from ..grounding import encode_cached
 from ..llm import prompts
-from ..qa import Focus, quote_text, rank_sentences
+from ..qa import Focus, quote_text, rank_sentences, word_share, word_weights
 from .results import Statement, ToolResult
 
 # A paragraph that opens with an italic or bold label names a part of its own: "*Limitations.* Our ..."
@@ -194,12 +194,21 @@ def archetype_name(paragraph: Sequence[Passage]) -> str:
     return paragraph[0].text.split(". ")[0] if paragraph else ""
 
 
+def named_share(request: str, paragraph: Sequence[Passage], idf: Mapping[str, float] | None = None) -> float:
+    """How much of the archetype's name ("Vertical-AI and SaaS product companies") the request uses,
+    IDF-weighted: a paragraph is about the archetype its opening names, not every one it mentions ("Big-tech
+    product organizations resemble vertical SaaS")."""
+    name = archetype_label(paragraph[0].text) if paragraph else None
+    return word_share(word_weights(name, idf=dict(idf or {})), request) if name else 0.0
+
+
 def read_archetypes(
     request: str,
     paragraphs: Sequence[tuple[Passage, ...]],
     embedder,
     limit: int,
     idf: Mapping[str, float] | None = None,
+    name_weight: float = 0.0,
 ) -> ToolResult:
     """One archetype when the request names one (its paragraph's best sentences for the request); else each
     archetype's opening sentence, so "what kinds of organisations" gets the whole list."""
@@ -215,6 +224,7 @@ def read_archetypes(
     ):
         i = group_of[windows[n - 1].id]
         best[i] = max(best[i], score)
+    best += name_weight * np.array([named_share(request, group, idf) for group in paragraphs])
     # The section's opening and closing paragraphs speak of every archetype: they are not candidates.
     candidates = list(range(1, len(paragraphs) - 1)) if len(paragraphs) > 3 else list(range(len(paragraphs)))
     order = sorted(candidates, key=lambda i: -best[i])

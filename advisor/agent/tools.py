@@ -248,7 +248,10 @@ class Toolbox:
     def organisation_archetypes(self, request: str, within: Sequence[Passage] = ()) -> ToolResult:
         """Section 6's archetypes for the request; `within`: one archetype's paragraph, already chosen."""
         paragraphs = [tuple(within)] if within else self.archetypes
-        return read_archetypes(request, paragraphs, self.embedder, self.settings.agent.quote_sentences, self._idf())
+        knobs = self.settings.agent
+        return read_archetypes(
+            request, paragraphs, self.embedder, knobs.quote_sentences, self._idf(), knobs.archetype_name_weight
+        )
 
     # -- as LangChain tools
     def langchain_tools(self, log: CallLog) -> list[BaseTool]:

@@ -173,6 +173,11 @@ class AgentSettings(BaseSettings):
     )
     reference_min_similarity: float = Field(0.3, description="A reference matches a topic at this cosine.")
     quote_sentences: int = Field(5, description="Sentences a section or archetype answer quotes.")
+    archetype_name_weight: float = Field(
+        0.6,
+        description="An archetype's paragraph scores this much more per share of the archetype's name (its opening "
+        "words, IDF-weighted) the question uses.",
+    )
     tool_statements: int = Field(7, description="Most statements in an answer composed from a tool result.")
     follow_up_threshold: float = Field(
         0.5, description="A question is read as a follow-up of the previous one at this P(follow-up) (learned)."

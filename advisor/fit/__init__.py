@@ -53,7 +53,7 @@ from .clauses import Clause, english_share, looks_english, names_doctorate, spli
 from .engine import fit, fit_file
 from .errors import FitInputError, FitModelError
 from .matrix import Cell, SkillMatrix, SkillRow, parse_cell, parse_table1
-from .model import FitModel, build_fit_model, get_fit_model, places_archetype
+from .model import FitModel, archetype_label, build_fit_model, get_fit_model, places_archetype
 from .profile_files import ProfileFileError, read_profile_bytes, read_profile_path
 from .questions import is_fit_question
 from .quiz import QUIZ_MAX, normalise_quiz, parse_quiz_args, quiz_questions
@@ -90,6 +90,7 @@ __all__ = [
     "parse_cell",
     "parse_quiz_args",
     "parse_table1",
+    "archetype_label",
     "places_archetype",
     "plot_fit",
     "quiz_questions",

@@ -49,6 +49,13 @@ ARCHETYPE_NAMES = [
     (re.compile(r"^Enterprise adopters", re.I), "Enterprise adopters (Global 2000)"),
     (re.compile(r"open-source ecosystems and academic labs", re.I), "Open-source ecosystems and academic labs"),
 ]
+
+
+def archetype_label(opening: str) -> str | None:
+    """The archetype a Section 6 paragraph describes, by its opening words, or None."""
+    return next((name for pattern, name in ARCHETYPE_NAMES if pattern.search(opening[:160])), None)
+
+
 HIRING = re.compile(r"\bhir(?:e|es|ing)\b|\bheadcount\b|\bdemand\b|\bdominate\b", re.I)
 _POSITION = re.compile(
     r"\bcent(?:er|re) of (?:gravity|the continuum)\b|\blean(?:s|ing)?\b|\btilts?\b|\bslider\b|"
@@ -206,7 +213,7 @@ def section6_archetypes(passages: Sequence[Passage]) -> list[Archetype]:
     archetypes = []
     for windows in paragraphs.values():
         opening = strip_markdown(windows[0].text)
-        name = next((n for pattern, n in ARCHETYPE_NAMES if pattern.search(opening[:160])), None)
+        name = archetype_label(opening)
         if name is None:
             continue
         text = " ".join(w.text for w in windows)
