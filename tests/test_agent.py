@@ -822,6 +822,22 @@ def test_an_archetype_follow_up_that_names_none_asks_the_previous_archetype(chat
     assert "Big-tech" not in second.answer.split("[1]")[0], second.answer
 
 
+def test_a_question_about_the_papers_own_author_is_answered_from_its_front_matter_not_a_cited_work(chat_engine):
+    answer = chat_engine.ask("who is the author of the roles continuum paper?")
+    lookup = next(s for s in answer.steps if s.tool == "references")
+    assert lookup.result == "the paper's own front matter", lookup.result
+    assert answer.answer.startswith(
+        "The paper, “The AI Roles Continuum: Blurring the Boundary Between Research and Engineering” (2025), is by "
+        "Deepak Babu Piskala [1]."
+    ), answer.answer
+    # the contact line is quoted as text: the markdown link around the address is not part of it
+    assert "“Contributing authors: prdeepak.babu@gmail.com” [2]" in answer.answer, answer.answer
+    assert [c.evidence.passage.id for c in answer.citations[:2]] == ["paper:title:00", "paper:title:01"]
+    # in a conversation about a cited work, "its authors" are that work's
+    _, follow_up = list(chat_engine.converse(["Which reference is the Chinchilla paper?", "who are its authors?"]))
+    assert "Hoffmann" in follow_up.answer and "Piskala" not in follow_up.answer, follow_up.answer
+
+
 def test_an_archetype_is_named_by_its_own_opening_words_not_by_a_paragraph_that_compares_with_it(chat_engine):
     # "Big-tech product organizations resemble vertical SaaS" mentions the archetype the question names; the
     # paragraph about it is the one whose opening names it.

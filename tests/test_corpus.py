@@ -212,3 +212,14 @@ def test_references_json_entries_have_required_fields(tmp_path):
     (corpus / "references.json").write_text(json.dumps(data, indent=1))
     with pytest.raises(CorpusError, match=r"references\.json:\d+: reference #4 is malformed"):
         load_corpus(corpus)
+
+
+def test_strip_markdown_keeps_a_links_text_but_not_a_citation_marker_before_a_parenthesis():
+    from advisor.core.text import strip_markdown
+
+    assert strip_markdown("Contributing authors: [a.b@example.com](mailto:a.b@example.com);") == (
+        "Contributing authors: a.b@example.com;"
+    )
+    assert strip_markdown("see [the site](https://example.com/x) and **bold**") == "see the site and bold"
+    kept = "must understand parallelism [9, 10](data and model parallel training)"
+    assert strip_markdown(kept) == kept

@@ -40,6 +40,7 @@ from .answerability import AnswerabilityModel, features
 from .composer import compose_tool_answer
 from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
+from .references import FRONT_MATTER
 from .results import ToolResult, returned_passage_ids
 from .sections import archetype_name
 from .state import (
@@ -239,6 +240,9 @@ class OfflinePolicy:
             # accurately?") is about the one the conversation was about; an author it names wins.
             earlier = state.recent("references")
             by_author = box.reference(text, [])
+            if earlier and by_author.section == FRONT_MATTER and not state.last.refused:
+                # "who are its authors?" in a conversation about a cited work asks about that work, not the paper
+                by_author = replace(by_author, strength=0.0)
             if entities.ordinal is not None and earlier:
                 refs = [earlier[entities.ordinal]] if -len(earlier) <= entities.ordinal < len(earlier) else []
             elif by_author.strength >= 0.9:
@@ -291,7 +295,7 @@ class OfflinePolicy:
                 lambda: [e for e in box.definition_passages(named_roles[0], standalone) if e.passage.id not in have],
                 lambda ev: ", ".join(e.passage.id for e in ev) or "nothing new",
             )
-        checked = None  # a claim check already made while choosing the tool
+        checked = None  # a tool result already made while choosing the tool
         if not refs and intent in ("reference", "claim_check"):
             # Named by author, title or topic rather than number ("the Chinchilla paper", "Matsukawa's quote"):
             # the reference lookup by name, else the source the passage search found first.
@@ -306,7 +310,9 @@ class OfflinePolicy:
                 ):
                     intents = {**intents, "reference": intents["claim_check"], "claim_check": intents["reference"]}
                     intent, checked = "claim_check", check
-            if intent == "reference":
+            if intent == "reference" and named.section == FRONT_MATTER:
+                checked = named  # "who wrote this paper?": the paper itself, no cited work
+            elif intent == "reference":
                 found = [e.passage.ref for e in evidence[:3] if e.passage.ref and e.passage.doc != "paper"][:1]
                 # of several works matched by topic (not by number or author, which keep the list's order), the
                 # one whose own text the search found best comes first

@@ -321,6 +321,33 @@ def source_answer(
     return statements
 
 
+FRONT_MATTER = "Title"  # the section the parser gives the lines between the paper's title and its abstract
+
+
+def front_matter(request: str, passages: Sequence[Passage]) -> ToolResult:
+    """The paper itself as the work asked about: its title, year and author, and its other front-matter lines
+    (the contact address), quoted from the lines under the title."""
+    lines = [p for p in passages if p.doc == "paper" and p.section == FRONT_MATTER]
+    statements = []
+    for i, p in enumerate(lines):
+        line = strip_markdown(p.text).strip(" ;")
+        text = (
+            prompts.PAPER_BYLINE.format(title=p.title, year=p.year, author=line)
+            if i == 0
+            else prompts.PAPER_FRONT_MATTER.format(line=line)
+        )
+        statements.append(Statement(text, (p.id,), (line,), quote=i > 0, score=1.0 - 0.01 * i))
+    return ToolResult(
+        tool="references",
+        arguments={"request": request, "numbers": []},
+        statements=tuple(statements),
+        passages=tuple(lines),
+        summary="the paper's own front matter",
+        strength=1.0,
+        section=FRONT_MATTER,
+    )
+
+
 def lookup_reference(
     request: str,
     numbers: Sequence[int],
@@ -330,9 +357,18 @@ def lookup_reference(
     embedder,
     min_similarity: float,
     source_sentences: int = 2,
+    front_matter_similarity: float = 1.0,
 ) -> ToolResult:
+    """`front_matter_similarity`: a request named by no number, author or work name that is this close to what
+    the paper's own front matter answers (prompts.FRONT_MATTER_QUESTION), and closer to it than to any cited
+    work, asks about the paper itself."""
     entries = paper_entries(passages)
     matched, strength = match_references(request, numbers, references, entries, embedder, min_similarity, citing)
+    if not numbers and strength < 0.9:
+        vectors = encode_cached(embedder, [request, prompts.FRONT_MATTER_QUESTION])
+        itself = float(vectors[0] @ vectors[1])
+        if itself >= front_matter_similarity and itself > strength:
+            return front_matter(request, passages)
     by_doc: dict[str, list[Passage]] = {}
     for p in passages:
         by_doc.setdefault(p.doc, []).append(p)

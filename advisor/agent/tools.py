@@ -183,6 +183,7 @@ class Toolbox:
             self.embedder,
             self.settings.agent.reference_min_similarity,
             self.settings.agent.source_sentences,
+            self.settings.agent.front_matter_similarity,
         )
 
     def named_works(self, text: str) -> list[int]:

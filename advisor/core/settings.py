@@ -172,6 +172,11 @@ class AgentSettings(BaseSettings):
         0.7, description="A request word uses a Table 1 row label's word at this cosine (publish ~ publication)."
     )
     reference_min_similarity: float = Field(0.3, description="A reference matches a topic at this cosine.")
+    front_matter_similarity: float = Field(
+        0.5,
+        description="A reference question named by no number, author or work name is about the paper itself (its "
+        "author and contact) at this cosine to what the front matter answers, when no cited work is closer.",
+    )
     quote_sentences: int = Field(5, description="Sentences a section or archetype answer quotes.")
     archetype_name_weight: float = Field(
         0.6,

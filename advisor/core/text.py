@@ -113,9 +113,14 @@ def normalize_for_match(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()
 
 
+# A markdown link to a web or mail address. Only those: "[9, 10](data and model parallel training)" in the paper
+# is a citation marker before a parenthesis.
+_LINK = re.compile(r"\[([^\]]+)\]\((?:https?:|mailto:)[^)\s]*\)")
+
+
 def strip_markdown(text: str) -> str:
-    """Drop emphasis markers and <sup> tags for display in plain text contexts."""
-    text = re.sub(r"</?sup>", "", text)
+    """Drop emphasis markers, <sup> tags and link targets for display in plain text contexts."""
+    text = _LINK.sub(r"\1", re.sub(r"</?sup>", "", text))
     return re.sub(r"\*{1,3}([^*]+)\*{1,3}", r"\1", text)
 
 

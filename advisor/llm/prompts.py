@@ -102,6 +102,11 @@ REFERENCE_CITED_IN = "The paper cites it in Section {section}: “{quote}”"
 REFERENCE_HELD = "Of reference {n} we hold {what}."
 REFERENCE_DATED = "Our copy of the source is dated {date}"
 REFERENCE_PROVENANCE = "Our copy of the source: {provenance}"
+PAPER_BYLINE = "The paper, “{title}” ({year}), is by {author}"
+PAPER_FRONT_MATTER = "Its front matter reads: “{line}”"
+# What the paper's front matter (title, author, contact) answers: a question closer to this than to any cited
+# work is about the paper itself ("who wrote this paper?", "is there a contact email for the author?").
+FRONT_MATTER_QUESTION = "Who is the author of this paper and how can I contact them by email?"
 REFERENCE_NO_TEXT = "Of reference {n} we hold only the reference entry, no text of the source itself."
 CLAIM_SAYS = "The paper says, citing [{n}] in its text: “{quote}”"
 CLAIM_VERDICT = "The citation audit rates its citation of {source} “{verdict}”: {reason}"
