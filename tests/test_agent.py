@@ -859,6 +859,14 @@ def test_a_section_follow_up_reads_the_rest_of_the_same_part(chat_engine):
     assert "longitudinal and cross-regional data" in second.answer, second.answer
 
 
+def test_a_mark_of_table_1_called_by_its_name_gets_its_key_entry(chat_engine):
+    # "hollow circle" names ○ by a word of its Unicode name (WHITE CIRCLE); before, the answer gave ✓✓'s entry
+    answer = chat_engine.ask("in table 1 what does the hollow circle mean?")
+    assert "table1" in [s.tool for s in answer.steps], answer.intent
+    assert answer.answer.startswith("In the key of Table 1, ○ = minimally or indirectly involved [1]."), answer.answer
+    assert "✓✓ = core focus" not in answer.answer, answer.answer
+
+
 def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine):
     first, second = list(
         chat_engine.converse(

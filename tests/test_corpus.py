@@ -223,3 +223,9 @@ def test_strip_markdown_keeps_a_links_text_but_not_a_citation_marker_before_a_pa
     assert strip_markdown("see [the site](https://example.com/x) and **bold**") == "see the site and bold"
     kept = "must understand parallelism [9, 10](data and model parallel training)"
     assert strip_markdown(kept) == kept
+
+
+def test_the_table_key_is_indexed_with_the_names_of_its_marks(passages):
+    # a search for "the hollow circle" finds the key: its index text names ○ as a circle
+    key = next(p for p in passages if p.kind == "caption" and p.text.startswith("**Table 1:**"))
+    assert "✓ check mark; ○ white circle" in key.index_text, key.index_text

@@ -8,12 +8,12 @@ passages it reads, whose text carries "Role: cell" for each role, so each filled
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.text import content_words, unstemmed_content_words
+from ..core.text import content_words, symbol_names, unstemmed_content_words
 from ..core.types import Passage, PassageKind
 from ..fit import SkillMatrix, SkillRow
 from ..fit.matrix import lower_first
@@ -209,6 +209,13 @@ def compare_statements(view: TableView, a: str, b: str, limit: int = 3) -> list[
     return out
 
 
+def symbols_by_name(request: str, key: Mapping[str, str]) -> list[str]:
+    """The key's marks the request calls by a word of their Unicode name ("the hollow circle" -> ○, "a check
+    mark" -> ✓✓ and ✓), in the key's order."""
+    asked = set(content_words(request))
+    return [symbol for symbol in key if any(set(content_words(name)) & asked for name in symbol_names(symbol).values())]
+
+
 def lookup_table(
     view: TableView, request: str, roles: Sequence[str], embedder, min_score: float, word_similarity: float
 ) -> ToolResult:
@@ -232,7 +239,7 @@ def lookup_table(
     if view.caption is not None:
         # The key entries of the marks the request names ("and ○?"), in its order; else ✓✓ whenever the answer
         # uses it or says nothing else.
-        named = list(dict.fromkeys(_SYMBOL.findall(request)))
+        named = list(dict.fromkeys(_SYMBOL.findall(request))) or symbols_by_name(request, view.key())
         if not named and (not statements or any("✓✓" in s.text for s in statements)):
             named = ["✓✓"]
         key = view.key()

@@ -4,6 +4,7 @@ stems, normalisation and input clean-up. No I/O, no models."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import Stemmer
@@ -231,3 +232,11 @@ def spelled_initials(question: str, phrase: str) -> bool:
         token.lower() in initials and token.lower() not in words and token.lower() not in STOPWORDS
         for token in _SHORTHAND.findall(question)
     )
+
+
+def symbol_names(text: str) -> dict[str, str]:
+    """The symbols a text uses, each with its Unicode name ({"✓": "check mark", "○": "white circle"}): people
+    call the marks of Table 1's key by such words ("the hollow circle"), while the embedder and the word index
+    see only the signs."""
+    signs = dict.fromkeys(c for c in text if unicodedata.category(c) == "So" and unicodedata.name(c, ""))
+    return {c: unicodedata.name(c).lower() for c in signs}

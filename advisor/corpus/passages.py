@@ -11,7 +11,7 @@ import json
 import re
 from pathlib import Path
 
-from ..core.text import parse_citations, sentence_spans, strip_markdown
+from ..core.text import parse_citations, sentence_spans, strip_markdown, symbol_names
 from ..core.types import Passage
 from .files import PAPER_FILE, PAPER_TITLE, PAPER_URL, REFERENCES_FILE, TABLE_ROLES, VALID_REFS, CorpusError, line_of, read_text
 from .markdown import Block, markdown_blocks, sentence_windows
@@ -58,7 +58,8 @@ def parse_paper(corpus_dir: Path, max_words: int) -> list[Passage]:
             continue
         kind = "caption" if block.kind == "caption" else block.kind
         if kind == "caption" and _TABLE_KEY.match(text[block.start : block.end]):
-            context = "Table 1 key (skill matrix legend)"
+            names = symbol_names(text[block.start : block.end])
+            context = "Table 1 key (skill matrix legend): " + "; ".join(f"{c} {n}" for c, n in names.items())
         windows = sentence_windows(text, block.start, block.end, max_words)
         lead = _lead(text[windows[0][0] : windows[0][1]]) if len(windows) > 1 and not block.label else ""
         for w, (s, e) in enumerate(windows):

@@ -56,7 +56,7 @@ from .errors import IndexCorrupt, IndexMissing, IndexReadOnly
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6  # bump when passage parsing or the stored layout changes
+SCHEMA_VERSION = 7  # bump when passage parsing or the stored layout changes
 ADD_BATCH = 256
 VECTORS_FILE = "vectors.npz"
 LOCK_FILE = ".build.lock"
