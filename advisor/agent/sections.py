@@ -32,11 +32,6 @@ class Part:
     passages: tuple[Passage, ...]
 
 
-def paragraph_key(passage_id: str) -> str:
-    """The paragraph a passage window belongs to: "paper:7:02.1" -> "paper:7:02"."""
-    return passage_id.rsplit(".", 1)[0]
-
-
 def paper_parts(passages: Sequence[Passage]) -> list[Part]:
     paper = [p for p in passages if p.doc == "paper" and p.kind != PassageKind.REFERENCE]
     parts: list[Part] = []
@@ -57,7 +52,7 @@ def paper_parts(passages: Sequence[Passage]) -> list[Part]:
         label = _LEAD_LABEL.match(p.text)
         if label and p.kind == PassageKind.PARAGRAPH:
             # the whole paragraph: every window it was indexed in (paper:7:02.0, paper:7:02.1, ...)
-            windows = tuple(w for w in paper if paragraph_key(w.id) == paragraph_key(p.id))
+            windows = tuple(w for w in paper if w.paragraph == p.paragraph)
             parts.append(Part(label.group(1).strip(), label.group(1).strip().lower(), windows))
     return parts
 
@@ -184,7 +179,7 @@ def archetype_paragraphs(passages: Sequence[Passage]) -> list[tuple[Passage, ...
     groups: dict[str, list[Passage]] = {}
     for p in passages:
         if p.doc == "paper" and p.section == ARCHETYPE_SECTION and p.kind == PassageKind.PARAGRAPH:
-            groups.setdefault(paragraph_key(p.id), []).append(p)
+            groups.setdefault(p.paragraph, []).append(p)
     return [tuple(g) for g in groups.values()]
 
 

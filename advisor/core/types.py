@@ -102,6 +102,11 @@ class Verdict(StrEnum):
     NO_SOURCE_TEXT = "no-source-text"
 
 
+def paragraph_of(passage_id: str) -> str:
+    """The paragraph a passage window belongs to: "paper:7:02.1" -> "paper:7:02"."""
+    return passage_id.rsplit(".", 1)[0]
+
+
 @dataclass(frozen=True)
 class Passage(Record):
     """A citable span of one corpus file."""
@@ -127,6 +132,11 @@ class Passage(Record):
     @property
     def index_text(self) -> str:
         return f"{self.context}\n{self.text}" if self.context else self.text
+
+    @property
+    def paragraph(self) -> str:
+        """The paragraph this passage window belongs to: "paper:7:02.1" -> "paper:7:02" (itself when whole)."""
+        return paragraph_of(self.id)
 
     @property
     def ref(self) -> int | None:

@@ -200,16 +200,11 @@ def _hiring_clauses(sentence: str, passage_id: str) -> list[RoleSentence]:
     return out
 
 
-def paragraph_of(pid: str) -> str:
-    """The paragraph a passage window belongs to ("paper:6:01.1" -> "paper:6:01")."""
-    return pid.split(".", 1)[0]
-
-
 def section6_archetypes(passages: Sequence[Passage]) -> list[Archetype]:
     paragraphs: dict[str, list[Passage]] = {}
     for p in passages:
         if p.doc == "paper" and p.section == "6" and p.kind == "paragraph":
-            paragraphs.setdefault(paragraph_of(p.id), []).append(p)
+            paragraphs.setdefault(p.paragraph, []).append(p)
     archetypes = []
     for windows in paragraphs.values():
         opening = strip_markdown(windows[0].text)

@@ -9,10 +9,10 @@ import numpy as np
 
 from ..core.settings import Settings
 from ..core.text import sentence_spans, shorten, strip_citations, strip_markdown
-from ..core.types import Passage
+from ..core.types import Passage, paragraph_of
 from .evidence import TextEvidence
 from .matrix import lower_first
-from .model import HIRING, FitModel, paragraph_of
+from .model import HIRING, FitModel
 from .quiz import QUIZ_MAX
 from .result import Reason, SkillEstimate
 from .roles import ROLES
