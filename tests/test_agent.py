@@ -859,6 +859,18 @@ def test_a_section_follow_up_reads_the_rest_of_the_same_part(chat_engine):
     assert "longitudinal and cross-regional data" in second.answer, second.answer
 
 
+def test_a_surname_names_its_work_in_any_case_unless_it_is_also_a_common_word(chat_engine):
+    from advisor.agent.references import names_author
+
+    box = chat_engine.policy.toolbox
+    common = box.embedder.vocabulary
+    assert names_author("is that line really in huyen's book?", "Huyen", common)
+    assert not names_author("whats the h-index of the guy who wrote this paper", "Guy", common)
+    assert names_author("what do Guy et al. find?", "Guy", common)
+    lookup = box.reference("is that line really in huyen's book or did the paper make it up?", [])
+    assert lookup.refs == (12,) and lookup.strength >= 0.9, (lookup.refs, lookup.strength)
+
+
 def test_a_mark_of_table_1_called_by_its_name_gets_its_key_entry(chat_engine):
     # "hollow circle" names ○ by a word of its Unicode name (WHITE CIRCLE); before, the answer gave ✓✓'s entry
     answer = chat_engine.ask("in table 1 what does the hollow circle mean?")

@@ -8,7 +8,7 @@ values (author, year, title, link) are checked against those passages' text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -97,6 +97,13 @@ YEAR = re.compile(r"\b((?:19|20)\d\d)\b")  # a year a request names
 _AGE = re.compile(r"\b(?:(?P<old>oldest|earliest)|newest|latest|most recent)\b", re.I)
 
 
+def names_author(request: str, surname: str, common: Container[str] = ()) -> bool:
+    """Whether the request uses the surname: in any case ("huyen's book"), unless it is also a common word
+    (`common`, lower case: "the guy who wrote it" names no Guy), which only its capital names."""
+    flags = 0 if surname.lower() in common else re.I
+    return bool(re.search(rf"\b{re.escape(surname)}\b", request, flags))
+
+
 def match_references(
     request: str,
     numbers: Sequence[int],
@@ -106,6 +113,7 @@ def match_references(
     min_similarity: float,
     citing: Sequence[CitingSentence] = (),
     cited_for_margin: float = 0.15,
+    common: Container[str] = (),
 ) -> tuple[list[int], float]:
     """The references a request is about and how sure the match is: numbers it names, else authors whose
     surname it uses, else works it calls by name ("the ZeRO paper"), else by age ("the oldest reference"),
@@ -114,9 +122,7 @@ def match_references(
     a sentence's citations of it)."""
     if numbers:
         return [n for n in numbers if n in references], 1.0
-    by_author = [
-        n for n, ref in references.items() if any(re.search(rf"\b{re.escape(s)}\b", request) for s in _surnames(ref))
-    ]
+    by_author = [n for n, ref in references.items() if any(names_author(request, s, common) for s in _surnames(ref))]
     if by_author:
         return by_author[:3], 0.9
     by_name = named_works(request, references)
@@ -363,7 +369,10 @@ def lookup_reference(
     the paper's own front matter answers (prompts.FRONT_MATTER_QUESTION), and closer to it than to any cited
     work, asks about the paper itself."""
     entries = paper_entries(passages)
-    matched, strength = match_references(request, numbers, references, entries, embedder, min_similarity, citing)
+    common = embedder.vocabulary
+    matched, strength = match_references(
+        request, numbers, references, entries, embedder, min_similarity, citing, common=common
+    )
     if not numbers and strength < 0.9:
         vectors = encode_cached(embedder, [request, prompts.FRONT_MATTER_QUESTION])
         itself = float(vectors[0] @ vectors[1])

@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import warnings
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +157,12 @@ class MiniLMEmbeddings(Embeddings):
         if self.onnx is not None and len(texts) <= ONNX_MAX_TEXTS:
             return self.onnx.encode(texts)
         return self._torch_encode(texts, progress).astype(np.float32)
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """The whole words of the model's word-piece vocabulary: what it reads as a common word ("guy",
+        "brown") rather than spells out piece by piece ("huyen")."""
+        return frozenset(w for w in self.model[0].tokenizer.get_vocab() if w.isalpha())
 
     @property
     def dimension(self) -> int:
