@@ -871,6 +871,15 @@ def test_a_surname_names_its_work_in_any_case_unless_it_is_also_a_common_word(ch
     assert lookup.refs == (12,) and lookup.strength >= 0.9, (lookup.refs, lookup.strength)
 
 
+def test_a_work_described_by_topic_is_the_one_the_search_finds_before_a_looser_entry_match(chat_engine):
+    # The entries' wording ("Careers at Anthropic (FAQ: ...)") and a citing sentence both lean to reference 1;
+    # the search's best hit is the FAQs blog's own entry, reference 11.
+    answer = chat_engine.ask("who wrote that research engineering FAQ blog the paper keeps quoting?")
+    lookup = next(s for s in answer.steps if s.tool == "references")
+    assert lookup.arguments["refs"][0] == 11, lookup.arguments
+    assert answer.answer.startswith("Reference 11 is Akihiro Matsukawa's"), answer.answer
+
+
 def test_a_mark_of_table_1_called_by_its_name_gets_its_key_entry(chat_engine):
     # "hollow circle" names ○ by a word of its Unicode name (WHITE CIRCLE); before, the answer gave ✓✓'s entry
     answer = chat_engine.ask("in table 1 what does the hollow circle mean?")

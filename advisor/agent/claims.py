@@ -19,7 +19,7 @@ from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import word_share, word_weights
 from .references import YEAR, author_phrase, dating_statements, header_field, paper_entries, source_answer
-from .results import Statement, ToolResult
+from .results import Reading, Statement, ToolResult
 
 
 def unique_pairs(by_passage: Mapping[str, Sequence[dict]]) -> list[tuple[str, dict]]:
@@ -250,7 +250,7 @@ def check_claims(
             summary="the sentence cites nothing" + (f"; closest source words in [{ref.id}]" if ref else ""),
             strength=1.0 if by_quote else max(0.0, similarity),
             refs=(ref.id,) if ref else (),
-            cites_nothing=True,
+            reading=Reading.UNCITED,
         )
     statements: list[Statement] = []
     used: list[str] = []

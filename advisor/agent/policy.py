@@ -40,8 +40,7 @@ from .answerability import AnswerabilityModel, features
 from .composer import compose_tool_answer
 from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
-from .references import FRONT_MATTER
-from .results import ToolResult, returned_passage_ids
+from .results import Reading, ToolResult, returned_passage_ids
 from .sections import archetype_name
 from .state import (
     ConversationState,
@@ -240,7 +239,7 @@ class OfflinePolicy:
             # accurately?") is about the one the conversation was about; an author it names wins.
             earlier = state.recent("references")
             by_author = box.reference(text, [])
-            if earlier and by_author.section == FRONT_MATTER and not state.last.refused:
+            if earlier and by_author.reading == Reading.FRONT_MATTER and not state.last.refused:
                 # "who are its authors?" in a conversation about a cited work asks about that work, not the paper
                 by_author = replace(by_author, strength=0.0)
             if entities.ordinal is not None and earlier:
@@ -305,12 +304,12 @@ class OfflinePolicy:
                 # question is about cites nothing, that is the answer, not the reference closest to its topic
                 check = box.claim_check(standalone, [], text if follow_up else "")
                 if (
-                    check.cites_nothing
+                    check.reading == Reading.UNCITED
                     and check.strength > named.strength + self.settings.agent.uncited_reference_margin
                 ):
                     intents = {**intents, "reference": intents["claim_check"], "claim_check": intents["reference"]}
                     intent, checked = "claim_check", check
-            if intent == "reference" and named.section == FRONT_MATTER:
+            if intent == "reference" and named.reading == Reading.FRONT_MATTER:
                 checked = named  # "who wrote this paper?": the paper itself, no cited work
             elif intent == "reference":
                 found = [e.passage.ref for e in evidence[:3] if e.passage.ref and e.passage.doc != "paper"][:1]
@@ -318,6 +317,18 @@ class OfflinePolicy:
                 # one whose own text the search found best comes first
                 by_topic = named.strength < 0.9
                 refs = sorted(named.refs, key=lambda n: by_topic and n not in found) or found
+                # A topic read from the entries' wording is looser than the search, whose words and context find
+                # the work itself; so is one read from citing sentences when the search's best hit is a work's
+                # own passage ("that research engineering FAQ blog": the FAQs blog, not Anthropic's FAQ).
+                best_hit = evidence[0].passage if evidence else None
+                searched = (
+                    found
+                    if named.reading == Reading.TITLE
+                    else [best_hit.ref]
+                    if by_topic and best_hit is not None and best_hit.ref
+                    else []
+                )
+                refs = [n for n in searched if n not in refs] + refs
             elif named.strength >= 0.9:  # a claim check names its source by author, not by topic
                 refs = list(named.refs[:1])
         tool = None

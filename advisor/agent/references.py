@@ -19,7 +19,7 @@ from ..corpus import Reference
 from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import Focus, quote_text, rank_sentences
-from .results import Statement, ToolResult
+from .results import Reading, Statement, ToolResult
 
 KIND_WORDS = {
     "web-page": "web page",
@@ -114,20 +114,21 @@ def match_references(
     citing: Sequence[CitingSentence] = (),
     cited_for_margin: float = 0.15,
     common: Container[str] = (),
-) -> tuple[list[int], float]:
-    """The references a request is about and how sure the match is: numbers it names, else authors whose
+) -> tuple[list[int], float, str]:
+    """The references a request is about, how sure the match is and how it was read (`Reading`): numbers it
+    names, else authors whose
     surname it uses, else works it calls by name ("the ZeRO paper"), else by age ("the oldest reference"),
     else the closer of two readings of a topic (among the works of a year it names: "the 2015 one"): the
     entries whose wording (title, entry) is closest to it, or what the paper cites for it (`cited_for`: all of
     a sentence's citations of it)."""
     if numbers:
-        return [n for n in numbers if n in references], 1.0
+        return [n for n in numbers if n in references], 1.0, Reading.NUMBER
     by_author = [n for n, ref in references.items() if any(names_author(request, s, common) for s in _surnames(ref))]
     if by_author:
-        return by_author[:3], 0.9
+        return by_author[:3], 0.9, Reading.AUTHOR
     by_name = named_works(request, references)
     if by_name:
-        return by_name[:3], 0.9
+        return by_name[:3], 0.9, Reading.NAME
     candidates = [n for n in references if n in entries]
     # a year the request names ("the 2015 workshop paper") narrows the field to the works of that year; "the
     # oldest" / "the most recent" picks the works of the earliest or latest year
@@ -140,9 +141,9 @@ def match_references(
     if age and dated:
         wanted = (min if age.group("old") else max)(dated)
         # as sure as a topic match, not as a name: a conversation's own reference still wins over it
-        return [n for n in candidates if years.get(n) == wanted][:6], min_similarity
+        return [n for n in candidates if years.get(n) == wanted][:6], min_similarity, Reading.AGE
     if not candidates or not request.strip():
-        return [], 0.0
+        return [], 0.0, Reading.NONE
     texts = [f"{references[n].title}. {entries[n].text}" for n in candidates]
     vectors = encode_cached(embedder, [request] + texts)
     sims = vectors[1:] @ vectors[0]
@@ -151,10 +152,10 @@ def match_references(
     for_topic, topic_best = cited_for(request, citing, embedder, cited_for_margin)
     for_topic = [n for n in for_topic if n in candidates]
     if for_topic and topic_best > best and topic_best >= min_similarity:
-        return [n for n in for_topic if n in references][:6], topic_best
+        return [n for n in for_topic if n in references][:6], topic_best, Reading.CITED_FOR
     if best < min_similarity:
-        return (candidates[:6], min_similarity) if named_years else ([], best)
-    return [candidates[i] for i in order if float(sims[i]) >= best - 0.04][:3], best
+        return (candidates[:6], min_similarity, Reading.YEAR) if named_years else ([], best, Reading.NONE)
+    return [candidates[i] for i in order if float(sims[i]) >= best - 0.04][:3], best, Reading.TITLE
 
 
 def header_field(header: Passage, field: str) -> str:
@@ -351,6 +352,7 @@ def front_matter(request: str, passages: Sequence[Passage]) -> ToolResult:
         summary="the paper's own front matter",
         strength=1.0,
         section=FRONT_MATTER,
+        reading=Reading.FRONT_MATTER,
     )
 
 
@@ -370,7 +372,7 @@ def lookup_reference(
     work, asks about the paper itself."""
     entries = paper_entries(passages)
     common = embedder.vocabulary
-    matched, strength = match_references(
+    matched, strength, reading = match_references(
         request, numbers, references, entries, embedder, min_similarity, citing, common=common
     )
     if not numbers and strength < 0.9:
@@ -413,4 +415,5 @@ def lookup_reference(
         refs=tuple(matched),
         section="References",
         notes=tuple(notes),
+        reading=reading,
     )

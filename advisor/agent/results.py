@@ -4,9 +4,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from ..core.text import strip_citations, strip_markdown
 from ..core.types import Passage, Record
+
+
+class Reading(StrEnum):
+    """How a tool read what the request is about."""
+
+    NONE = ""  # nothing matched
+    NUMBER = "number"
+    AUTHOR = "author"
+    NAME = "name"  # a work's own name ("the ZeRO paper")
+    AGE = "age"  # "the oldest reference"
+    YEAR = "year"  # the works of a year it names
+    CITED_FOR = "cited_for"  # what the paper cites for a topic
+    TITLE = "title"  # the entries whose wording is closest to a topic
+    FRONT_MATTER = "front_matter"  # the paper itself
+    UNCITED = "uncited"  # a claim check: the sentence asked about cites nothing
 
 
 @dataclass(frozen=True)
@@ -34,7 +50,7 @@ class ToolResult(Record):
     refs: tuple[int, ...] = ()  # the references the result is about
     section: str = ""
     notes: tuple[str, ...] = ()  # remarks about our copy of the corpus, said without a citation
-    cites_nothing: bool = False  # a claim check that found the sentence asked about cites no reference
+    reading: str = ""  # how the tool read what the request is about (a Reading)
 
     @property
     def found(self) -> bool:
