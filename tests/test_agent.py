@@ -880,6 +880,22 @@ def test_a_work_described_by_topic_is_the_one_the_search_finds_before_a_looser_e
     assert answer.answer.startswith("Reference 11 is Akihiro Matsukawa's"), answer.answer
 
 
+def test_after_a_fit_that_weighed_two_named_roles_that_title_is_the_role_that_fits(chat_engine):
+    # the question names RS and AS; the answer says which fits, and "that title" is that one
+    fit, follow_up = list(
+        chat_engine.converse(
+            [
+                "PhD in stats, i love A/B tests and seeing business impact way more than writing papers. RS or AS?",
+                "which companies actually use that title",
+            ]
+        )
+    )
+    assert fit.answer.startswith("From what you describe, Applied Scientist fits best"), fit.answer
+    search = next(s for s in follow_up.steps if s.tool == "search_passages")
+    assert "Applied Scientist" in search.arguments["query"], search.arguments
+    assert "Amazon, Microsoft, and others" in follow_up.answer, follow_up.answer
+
+
 def test_a_mark_of_table_1_called_by_its_name_gets_its_key_entry(chat_engine):
     # "hollow circle" names ○ by a word of its Unicode name (WHITE CIRCLE); before, the answer gave ✓✓'s entry
     answer = chat_engine.ask("in table 1 what does the hollow circle mean?")

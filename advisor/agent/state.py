@@ -130,6 +130,8 @@ class ConversationState:
         """The role the conversation is about when the last question named none: the role an answer led with
         ("ML Engineer fits best"), kept through later turns that name no role ("what tools would I use?")."""
         for turn in reversed(self.turns):
+            if turn.intent == "fit" and turn.answer_role:
+                return turn.answer_role  # "RS or AS?" answered "Applied Scientist fits best": the role in focus
             if turn.entities.roles:
                 return turn.entities.roles[0] if len(turn.entities.roles) == 1 and turn is not self.last else ""
             if turn.answer_role:
@@ -213,7 +215,10 @@ def state_from_history(
                 cited_refs=cited,
                 section=str(meta.get("section", "")),
                 answer=content,
-                answer_role="" if pending.entities.roles or about_a_work else leading_role(content),
+                # a role fit's answer names the role that fits, whatever roles the question weighed ("RS or AS?")
+                answer_role=leading_role(content)
+                if intent == "fit" or not (pending.entities.roles or about_a_work)
+                else "",
                 refused=bool(meta.get("refused", content.startswith(prompts.NOT_COVERED))),
             )
     if pending is not None:
