@@ -896,6 +896,19 @@ def test_after_a_fit_that_weighed_two_named_roles_that_title_is_the_role_that_fi
     assert "Amazon, Microsoft, and others" in follow_up.answer, follow_up.answer
 
 
+def test_a_count_is_stated_only_by_a_number_before_the_counted_word(chat_engine):
+    from advisor.agent.answerability import states_quantity
+
+    box = chat_engine.policy.toolbox
+    megatron = [e for e in box.search("Megatron-LM model size and GPUs") if e.passage.ref == 9]
+    assert states_quantity("and on how many gpus?", megatron)  # "… using 512 GPUs"
+    assert not states_quantity("how many people work on the Megatron team?", megatron)  # numbers, but no people
+    # a covered count is answered, not refused for asking "how many"
+    answer = chat_engine.ask("how big a language model did the megatron folks train, and on how many gpus?")
+    assert answer.mode != Mode.NOT_COVERED, answer.answer
+    assert "8.3 billion" in answer.answer and "512 GPUs" in answer.answer, answer.answer
+
+
 def test_a_mark_of_table_1_called_by_its_name_gets_its_key_entry(chat_engine):
     # "hollow circle" names ○ by a word of its Unicode name (WHITE CIRCLE); before, the answer gave ✓✓'s entry
     answer = chat_engine.ask("in table 1 what does the hollow circle mean?")

@@ -47,6 +47,28 @@ _QUANTITY = re.compile(
 )
 
 
+# "how many GPUs", "the number of openings": what the question counts
+_COUNTED = re.compile(r"\b(?:how many|number of)\s+(?:the\s+)?([a-z][\w-]*)(?:\s+([a-z][\w-]*))?", re.I)
+_AFTER_NUMBER = re.compile(r"\d[\d,.]*[%x×]?((?:\s+[A-Za-z][\w-]*){1,3})")  # a number ("3.3x") and three words
+
+
+def states_quantity(question: str, evidence: Sequence[Evidence], depth: int = 5) -> bool:
+    """Whether the best passages state what the question asks to count: a number just before the counted
+    word ("512 GPUs" for "on how many GPUs?", "1,000 small models"); for other quantities ("how much", "what
+    percentage") any number in the best three. A passage full of other numbers does not answer "how many
+    people work there?"."""
+    counted = _COUNTED.search(question)
+    if counted is None:
+        return any(re.search(r"\d", e.passage.text) for e in evidence[:3])
+    # the counted word or the one after it ("how many more items": "more" or "items")
+    units = {stem(w.lower()) for w in counted.groups() if w}
+    return any(
+        units & {stem(w.lower()) for w in m.group(1).split()}
+        for e in evidence[:depth]
+        for m in _AFTER_NUMBER.finditer(e.passage.text)
+    )
+
+
 def features(
     question: str,
     evidence: Sequence[Evidence],
@@ -77,9 +99,7 @@ def features(
         else 1.0
     )
     unknown = len(vocabulary.unknown(words, word_similarity)) / len(words) if words else 0.0
-    quantity = float(
-        bool(_QUANTITY.search(question)) and not any(re.search(r"\d", e.passage.text) for e in evidence[:3])
-    )
+    quantity = float(bool(_QUANTITY.search(question)) and not states_quantity(question, evidence))
     return np.array(
         [
             dense[0] if dense else 0.0,
