@@ -909,6 +909,21 @@ def test_a_count_is_stated_only_by_a_number_before_the_counted_word(chat_engine)
     assert "8.3 billion" in answer.answer and "512 GPUs" in answer.answer, answer.answer
 
 
+def test_asked_where_a_topic_is_the_section_answer_names_the_section_first(chat_engine):
+    box = chat_engine.policy.toolbox
+    where = box.section("which section lists the shared technical skills?")
+    assert where.statements[0].text == (
+        "This is Section 3 of the paper, “Shared Technical Skills and Responsibilities Across Roles”"
+    ), where.statements[0].text
+    # cited to a passage the answer quotes anyway, whose heading holds the title
+    assert set(where.statements[0].passage_ids) <= {p for s in where.statements[1:] for p in s.passage_ids}
+    inner = box.section("in which section are the limitations?")
+    assert inner.statements[0].text.startswith("Limitations is in Section 7 of the paper, “Conclusion”")
+    # asked what a part says, not where it is: the answer goes straight to it
+    what = box.section("What is Section 5 about?")
+    assert not what.statements[0].text.startswith("This is Section"), what.statements[0].text
+
+
 def test_a_mark_of_table_1_called_by_its_name_gets_its_key_entry(chat_engine):
     # "hollow circle" names ○ by a word of its Unicode name (WHITE CIRCLE); before, the answer gave ✓✓'s entry
     answer = chat_engine.ask("in table 1 what does the hollow circle mean?")

@@ -166,12 +166,36 @@ def read_section(
     return ToolResult(
         tool="paper_section",
         arguments={"request": request, "part": part.name},
-        statements=tuple(statements),
+        statements=tuple((where_it_is(part, statements) if ASKS_WHERE.search(request) else []) + statements),
         passages=part.passages,
         summary=f"read {part.name}",
         strength=strength,
         section=part.passages[0].section if part.passages else "",
     )
+
+
+# A request for where something is in the paper ("which section covers team structures?", "where does the paper
+# discuss it?"): the answer says which section, as well as what it says.
+ASKS_WHERE = re.compile(
+    r"\b(?:which|what|in which|in what)\s+(?:section|part|chapter)\b|\bwhere (?:in|does|is)\b", re.I
+)
+
+
+def where_it_is(part: Part, quotes: Sequence[Statement]) -> list[Statement]:
+    """Which numbered section of the paper the part is, or is in, by its heading ("which section covers team
+    structures?"), said first and cited to the passage of the best quote (the heading is the context of every
+    passage of the part, which the composer checks values against); nothing for the abstract and front matter."""
+    first = part.passages[0] if part.passages else None
+    if first is None or not first.section.isdigit() or not quotes:
+        return []
+    cited = max(quotes, key=lambda q: q.score).passage_ids
+    title = first.section_title
+    text = (
+        prompts.SECTION_IS.format(number=first.section, title=title)
+        if part.name.startswith("Section")
+        else prompts.PART_IN_SECTION.format(part=part.name, number=first.section, title=title)
+    )
+    return [Statement(text, cited, (title,), score=2.0)]
 
 
 def archetype_paragraphs(passages: Sequence[Passage]) -> list[tuple[Passage, ...]]:
