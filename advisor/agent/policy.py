@@ -320,15 +320,11 @@ class OfflinePolicy:
                 # A topic read from the entries' wording is looser than the search, whose words and context find
                 # the work itself; so is one read from citing sentences when the search's best hit is a work's
                 # own passage ("that research engineering FAQ blog": the FAQs blog, not Anthropic's FAQ).
-                best_hit = evidence[0].passage if evidence else None
-                searched = (
-                    found
-                    if named.reading == Reading.TITLE
-                    else [best_hit.ref]
-                    if by_topic and best_hit is not None and best_hit.ref
-                    else []
-                )
-                refs = [n for n in searched if n not in refs] + refs
+                best_hit = evidence[0].passage.ref if evidence else None
+                if named.reading == Reading.TITLE:
+                    refs = [n for n in found if n not in refs] + refs
+                elif by_topic and best_hit is not None and best_hit not in refs:
+                    refs = [best_hit, *refs]
             elif named.strength >= 0.9:  # a claim check names its source by author, not by topic
                 refs = list(named.refs[:1])
         tool = None
