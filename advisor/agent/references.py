@@ -114,10 +114,9 @@ def match_references(
     citing: Sequence[CitingSentence] = (),
     cited_for_margin: float = 0.15,
     common: Container[str] = (),
-) -> tuple[list[int], float, str]:
-    """The references a request is about, how sure the match is and how it was read (`Reading`): numbers it
-    names, else authors whose
-    surname it uses, else works it calls by name ("the ZeRO paper"), else by age ("the oldest reference"),
+) -> tuple[list[int], float, Reading]:
+    """The references a request is about, how sure the match is and how it was read: numbers it names, else
+    authors whose surname it uses, else works it calls by name ("the ZeRO paper"), else by age ("the oldest reference"),
     else the closer of two readings of a topic (among the works of a year it names: "the 2015 one"): the
     entries whose wording (title, entry) is closest to it, or what the paper cites for it (`cited_for`: all of
     a sentence's citations of it)."""
