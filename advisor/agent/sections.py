@@ -218,7 +218,7 @@ def named_share(request: str, paragraph: Sequence[Passage], idf: Mapping[str, fl
     IDF-weighted: a paragraph is about the archetype its opening names, not every one it mentions ("Big-tech
     product organizations resemble vertical SaaS")."""
     name = archetype_label(paragraph[0].text) if paragraph else None
-    return word_share(word_weights(name, idf=dict(idf or {})), request) if name else 0.0
+    return word_share(word_weights(name, idf=idf), request) if name else 0.0
 
 
 def read_archetypes(

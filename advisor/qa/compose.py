@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +35,7 @@ def _said_key(quote: str) -> str:
 QUESTION_STEMS = (QUESTION_WORDS | FRAMING_WORDS) | {stem(w) for w in QUESTION_WORDS | FRAMING_WORDS}
 
 
-def word_weights(*texts: str, idf: dict[str, float] | None = None) -> dict[str, float]:
+def word_weights(*texts: str, idf: Mapping[str, float] | None = None) -> dict[str, float]:
     """The IDF weight of each content word of the texts (question words left out)."""
     words = set().union(*(content_words(t) for t in texts if t)) - QUESTION_STEMS
     return {w: (idf or {}).get(w, 1.0) for w in words}
