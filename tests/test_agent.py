@@ -639,6 +639,15 @@ def test_a_follow_up_after_looking_up_a_work_is_asked_of_its_own_text_first(chat
     assert "least truthful" in second.answer, second.answer
 
 
+def test_a_question_naming_a_cited_work_by_its_author_is_read_in_that_works_own_text(chat_engine):
+    """ "the Christiano RLHF paper" names no number; the author does. Its own abstract says what it shows."""
+    answer = chat_engine.ask("what does the christiano rlhf paper show")
+    search = next(s for s in answer.steps if s.tool == "search_passages")
+    assert 19 in search.arguments.get("within", []), search.arguments
+    assert any(c.evidence.passage.doc == "ref-19" for c in answer.citations), answer.answer
+    assert "human preferences" in answer.answer or "Atari" in answer.answer, answer.answer
+
+
 def test_a_claim_check_of_a_sentence_the_paper_cites_nothing_for_says_so_and_finds_the_source_words(chat_engine):
     answer = chat_engine.ask(
         "Does the paper's claim that 'an RE's primary responsibility is enabling, contributing to, and "

@@ -86,7 +86,7 @@ class _StepClock:
 
 
 # bump when the tools, the intent features or the answerability features change: the stored rows are refitted
-FEATURES_VERSION = 10
+FEATURES_VERSION = 11
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -278,6 +278,13 @@ class OfflinePolicy:
         ):
             # "what does it actually measure?" after "what is reference 23?": asked of that work's own text
             within, focused = state.last.cited_refs[:1], True
+        elif intent == "search" and not within and not entities.organisations:
+            # "what does the Christiano RLHF paper show?", "how big a model did Megatron-LM train?": a cited
+            # work named by its name or author is read in its own text, not only where the search lands (an
+            # organisation's name is not a work's, though its posting's title holds it)
+            named = box.reference(text, [])
+            if named.reading in (Reading.NAME, Reading.AUTHOR) and named.strength >= 0.9:
+                within, focused = tuple(named.refs[:2]), True
         evidence = clock.run(
             "search_passages",
             {"query": standalone, **({"within": list(within)} if within else {})},
