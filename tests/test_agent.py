@@ -608,10 +608,13 @@ def test_a_claim_check_of_a_quoted_phrase_reads_the_sentence_that_holds_it_and_t
         ("what about meta-learning?", False),  # part of a word, not the company
         ("and for implementing models, research engineers?", False),  # asks something of its own
         ("and the second one?", False),
+        ("and zero?", True),  # a cited work's name
+        ("and megatron-lm?", True),
+        ("and megatron-lm, how many GPUs?", False),
     ],
 )
 def test_a_question_of_names_only_asks_the_previous_one_again(question, renamed):
-    assert names_only(question, {"Amazon": "Amazon", "Meta": "Meta"}) is renamed
+    assert names_only(question, {"Amazon": "Amazon", "Meta": "Meta"}, ("ZeRO", "Megatron-LM", "Megatron")) is renamed
 
 
 def test_a_chain_of_table_follow_ups_keeps_the_row_and_the_tool(chat_engine):

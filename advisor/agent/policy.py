@@ -184,7 +184,7 @@ class OfflinePolicy:
         box = self.toolbox
         entities = find_entities(text, box.organisations, box.references)
         # "and ML engineers?", "research engineers?": the previous question asked again of other names
-        renamed = bool(state.last) and names_only(text, box.organisations)
+        renamed = bool(state.last) and names_only(text, box.organisations, box.work_names)
         follow_up = bool(state.last) and (renamed or self.is_follow_up(text, previous))
         if renamed and state.last.intent not in ("fit", "off_topic"):
             intents = {label: float(label == state.last.intent) for label in intents}

@@ -93,11 +93,12 @@ def _organisation_pattern(surface: str) -> re.Pattern:
     return re.compile(rf"(?<![\w-]){re.escape(surface)}(?![\w-])", re.I)
 
 
-def names_only(text: str, organisations: Mapping[str, str]) -> bool:
-    """Whether a question's own words are names of roles or organisations and nothing else ("and ML
-    engineers?", "what about at amazon?"): it asks the previous question again of them."""
+def names_only(text: str, organisations: Mapping[str, str], works: Iterable[str] = ()) -> bool:
+    """Whether a question's own words are names of roles, organisations or cited works and nothing else ("and
+    ML engineers?", "what about at amazon?", "and ZeRO?"): it asks the previous question again of them."""
     rest = text
-    for pattern in [*ROLE_MENTIONS.values(), *map(_organisation_pattern, organisations)]:
+    names = sorted({*organisations, *works}, key=len, reverse=True)  # "Megatron-LM" before "Megatron"
+    for pattern in [*ROLE_MENTIONS.values(), *map(_organisation_pattern, names)]:
         rest = pattern.sub(" ", rest)
     return rest != text and not content_words(rest)
 
