@@ -22,6 +22,7 @@ from advisor.agent.claims import own_word_shares
 from advisor.agent.composer import compose_tool_answer
 from advisor.agent.fitting import self_descriptions
 from advisor.agent.planner import load_examples
+from advisor.agent.results import Reading
 from advisor.agent.sections import Part, choose_part, named_parts
 from advisor.agent.state import find_entities, leading_role, names_only, resolve_role_reference
 from advisor.core.jsonl import load_jsonl
@@ -649,6 +650,13 @@ def test_a_question_naming_a_cited_work_by_its_author_is_read_in_that_works_own_
     assert 19 in search.arguments.get("within", []), search.arguments
     assert any(c.evidence.passage.doc == "ref-19" for c in answer.citations), answer.answer
     assert "human preferences" in answer.answer or "Atari" in answer.answer, answer.answer
+
+
+def test_asking_what_a_part_of_the_paper_cites_reads_its_citations_not_the_closest_title(chat_engine):
+    """ "AgentBench" is the title closest to "eval benchmarks"; the question asks what the paper cites."""
+    result = chat_engine.policy.toolbox.reference("the agent tooling part cites some eval benchmarks — which ones?")
+    assert result.reading == Reading.CITED_FOR, result
+    assert {28, 29, 30, 31} <= set(result.refs), result.refs
 
 
 def test_a_claim_check_of_a_sentence_the_paper_cites_nothing_for_says_so_and_finds_the_source_words(chat_engine):

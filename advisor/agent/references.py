@@ -104,6 +104,9 @@ def names_author(request: str, surname: str, common: Container[str] = ()) -> boo
     return bool(re.search(rf"\b{re.escape(surname)}\b", request, flags))
 
 
+_CITES = re.compile(r"\b(?:cites?|cited|citing|points? to)\b", re.I)
+
+
 def match_references(
     request: str,
     numbers: Sequence[int],
@@ -150,7 +153,9 @@ def match_references(
     best = float(sims[order[0]])
     for_topic, topic_best = cited_for(request, citing, embedder, cited_for_margin)
     for_topic = [n for n in for_topic if n in candidates]
-    if for_topic and topic_best > best and topic_best >= min_similarity:
+    # "which benchmarks does the agent-tooling part cite?" asks what the paper cites, however close a title is
+    asks_cited = bool(_CITES.search(request))
+    if for_topic and (topic_best > best or asks_cited) and topic_best >= min_similarity:
         return [n for n in for_topic if n in references][:6], topic_best, Reading.CITED_FOR
     if best < min_similarity:
         return (candidates[:6], min_similarity, Reading.YEAR) if named_years else ([], best, Reading.NONE)
