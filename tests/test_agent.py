@@ -961,6 +961,30 @@ def test_a_mark_of_table_1_called_by_its_name_gets_its_key_entry(chat_engine):
     assert "✓✓ = core focus" not in answer.answer, answer.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "opening"),
+    [
+        (
+            "which role is least involved in publication according to table 1?",
+            "In Table 1, publication & research community ranks lowest for the ML Engineer alone: ML Engineer ○",
+        ),
+        ("which rows does the ML engineer score lowest on in table 1?", "Table 1 marks the ML Engineer ○"),
+    ],
+)
+def test_a_table_question_for_the_lowest_mark_leads_with_it(chat_engine, question, opening):
+    answer = chat_engine.ask(question)
+    assert "table1" in [s.tool for s in answer.steps], answer.intent
+    assert answer.answer.startswith(opening), answer.answer
+
+
+def test_a_table_follow_up_asking_for_a_roles_lowest_rows_reads_its_column_not_the_previous_row(chat_engine):
+    *_, last = chat_engine.converse(
+        ["how do the 4 roles compare on code optimization in table 1?", "which rows does the ML engineer score lowest on?"]
+    )
+    assert last.answer.startswith("Table 1 marks the ML Engineer ○"), last.answer
+    assert "publication & research community (rare)" in last.answer, last.answer
+
+
 def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine):
     first, second = list(
         chat_engine.converse(

@@ -51,6 +51,7 @@ from .state import (
     resolve_role_reference,
     state_from_history,
 )
+from .table import asks_lowest
 from .tools import Toolbox
 
 
@@ -381,7 +382,8 @@ class OfflinePolicy:
         (through a chain of follow-ups: "and applied scientists on that row?", "research engineers?")."""
         if state.last is not None and text != request:
             own = self.toolbox.table1(text, roles)
-            if own.summary.startswith("rows"):
+            # its own rows, or the rows a role scores lowest on: its whole column, not the previous row
+            if own.summary.startswith("rows") or (own.summary.startswith("column") and asks_lowest(text)):
                 return own
         result = self.toolbox.table1(request, roles)
         if result.summary.startswith("rows"):

@@ -106,6 +106,14 @@ def roles_marked_as_asked(row: SkillRow, roles: Sequence[str], request: str) -> 
     return marked if len(marked) < len(roles) else []
 
 
+# "which role is least involved in publication?", "which rows does the ML engineer score lowest on?"
+_LOWEST = re.compile(r"\b(?:least|lowest|weakest|fewest|bottom)\b", re.I)
+
+
+def asks_lowest(request: str) -> bool:
+    return bool(_LOWEST.search(request))
+
+
 def row_statements(
     view: TableView, row: SkillRow, roles: Sequence[str], score: float, request: str = ""
 ) -> list[Statement]:
@@ -122,9 +130,15 @@ def row_statements(
             for role in roles
         ]
     levels = {role: cell.level for role, cell in row.cells.items()}
-    top = max(levels.values())
+    lowest = asks_lowest(request)
+    top = (min if lowest else max)(levels.values())
     leaders = [role for role in view.matrix.roles if levels[role] == top]
-    template = prompts.TABLE_TOP_ONE if len(leaders) == 1 else prompts.TABLE_TOP_MANY
+    one, many = (
+        (prompts.TABLE_BOTTOM_ONE, prompts.TABLE_BOTTOM_MANY)
+        if lowest
+        else (prompts.TABLE_TOP_ONE, prompts.TABLE_TOP_MANY)
+    )
+    template = one if len(leaders) == 1 else many
     cells = "; ".join(_cell_phrase(r, row) for r in leaders)
     marked = roles_marked_as_asked(row, view.matrix.roles, request)
     if marked:  # "which role gets a 'varies' mark for ...": the roles whose cell says what the request says
@@ -151,11 +165,14 @@ def row_statements(
     return out
 
 
-def column_statements(view: TableView, role: str) -> list[Statement]:
-    """A role's whole column of Table 1, one statement per mark from its core focus down, each row with the
-    cell's own note ("publication & research community (primary output)")."""
+def column_statements(view: TableView, role: str, lowest: bool = False) -> list[Statement]:
+    """A role's whole column of Table 1, one statement per mark from its core focus down (`lowest`: from its
+    weakest mark up), each row with the cell's own note ("publication & research community (primary output)")."""
     rows = [r for r in view.matrix.rows if r.id in view.row_passages]
-    symbols = sorted({r.cells[role].symbol: r.cells[role].level for r in rows}.items(), key=lambda kv: -kv[1])
+    symbols = sorted(
+        {r.cells[role].symbol: r.cells[role].level for r in rows}.items(),
+        key=lambda kv: kv[1] if lowest else -kv[1],
+    )
     out = []
     for symbol, _ in symbols:
         chosen = [r for r in rows if r.cells[role].symbol == symbol]
@@ -232,7 +249,7 @@ def lookup_table(
         statements = compare_statements(view, roles[0], roles[1])
         what = f"{roles[0]} vs {roles[1]}"
     elif roles:
-        statements = column_statements(view, roles[0])
+        statements = column_statements(view, roles[0], asks_lowest(request))
         what = f"column {roles[0]}"
     else:
         what = "the key"
