@@ -965,6 +965,27 @@ def test_a_question_for_where_a_topic_is_goes_to_the_section_tool_and_is_told_th
     ), answer.answer
 
 
+def test_a_question_about_a_sections_list_names_its_items_once(chat_engine):
+    """Section 3 is a list of bold-labelled skills: asked what it lists, the answer names all seven, each cited to
+    its item; the follow-up asks something of the section and does not get the list again."""
+    first, second = list(
+        chat_engine.converse(
+            [
+                "what shared skills does section 3 list?",
+                "which famous papers does it say had both engineers and scientists as key contributors",
+            ]
+        )
+    )
+    assert first.answer.startswith("Section 3 lists 7: Distributed Systems and Scalable Infrastructure;"), first.answer
+    assert "Research Mindset and Publication [" in first.answer, first.answer
+    assert "Section 3 lists" not in second.answer, second.answer
+
+
+def test_a_labelled_list_item_is_a_part_of_its_own(chat_engine):
+    result = chat_engine.policy.toolbox.section("what does the research mindset and publication item say?")
+    assert result.summary == "read Research Mindset and Publication", result.summary
+
+
 def test_a_mark_of_table_1_called_by_its_name_gets_its_key_entry(chat_engine):
     # "hollow circle" names ○ by a word of its Unicode name (WHITE CIRCLE); before, the answer gave ✓✓'s entry
     answer = chat_engine.ask("in table 1 what does the hollow circle mean?")

@@ -18,8 +18,9 @@ from ..llm import prompts
 from ..qa import Focus, quote_text, rank_sentences, word_share, word_weights
 from .results import Statement, ToolResult
 
-# A paragraph that opens with an italic or bold label names a part of its own: "*Limitations.* Our ..."
-_LEAD_LABEL = re.compile(r"^\s*(?:\*{1,2})([A-Z][^*.:]{2,40})[.:]?(?:\*{1,2})")
+# A paragraph or list item that opens with an italic or bold label names a part of its own: "*Limitations.* Our
+# ...", "**Research Mindset and Publication:** ..."
+_LEAD_LABEL = re.compile(r"^\s*(?:\*{1,2})([A-Z][^*.:]{2,60})[.:]?(?:\*{1,2})")
 _KIND = re.compile(r"\b(figures?|fig\.?|diagram|chart|plot|tables?)(?!\s*\d)", re.I)
 _EXPLICIT = re.compile(r"\b(section|sec\.?|§|figure|fig\.?|table)\s*(\d+)\b", re.I)
 ARCHETYPE_SECTION = "6"
@@ -30,6 +31,7 @@ class Part:
     name: str  # "Abstract", "Section 7: Conclusion", "Limitations", "Figure 4", "Table 1"
     key: str  # what an explicit mention matches: "section 7", "figure 4"
     passages: tuple[Passage, ...]
+    item: bool = False  # a labelled item of a section's list ("Research Mindset and Publication")
 
 
 def paper_parts(passages: Sequence[Passage]) -> list[Part]:
@@ -50,10 +52,11 @@ def paper_parts(passages: Sequence[Passage]) -> list[Part]:
                 word = "Figure" if number.group(1) == "Fig." else "Table"
                 parts.append(Part(f"{word} {number.group(2)}", f"{word} {number.group(2)}".lower(), (p,)))
         label = _LEAD_LABEL.match(p.text)
-        if label and p.kind == PassageKind.PARAGRAPH:
+        if label and p.kind in (PassageKind.PARAGRAPH, PassageKind.BULLET):
             # the whole paragraph: every window it was indexed in (paper:7:02.0, paper:7:02.1, ...)
             windows = tuple(w for w in paper if w.paragraph == p.paragraph)
-            parts.append(Part(label.group(1).strip(), label.group(1).strip().lower(), windows))
+            name = label.group(1).strip()
+            parts.append(Part(name, name.lower(), windows, item=p.kind == PassageKind.BULLET))
     return parts
 
 
@@ -158,15 +161,22 @@ def read_section(
         return ToolResult("paper_section", {"request": request}, summary="no such part of the paper")
     # A labelled paragraph inside a section ("Limitations" in the conclusion) is a part of its own; reading
     # the section leaves it out. Earlier sentences of a part weigh a little more: they state its gist.
+    # (A list's items are the section's own text: reading it reads them, and names them.)
     inner = [o for o in parts if o is not part and len(o.passages) < len(part.passages)]
-    own = [p for p in part.passages if not any(p in o.passages for o in inner)] or part.passages
+    own = [p for p in part.passages if not any(p in o.passages for o in inner if not o.item)] or part.passages
     statements = quote_sentences(request, own, embedder, limit, idf, reading_order_bonus=0.05, focus=focus)
     if part.name.startswith(("Figure", "Table")):  # a caption is read whole
         statements = quote_sentences(part.name, part.passages, embedder, 3, idf)
+    items = [o for o in inner if o.item and o.passages and o.passages[0] in part.passages]
+    # the outline of a part the request names ("which skills does Section 3 list?"), unless the previous answer
+    # gave it: a follow-up asks something of the part
+    outline = list_items(part, items) if strength >= 1.0 else []
+    if focus is not None and any(o.text in said for o in outline for said in focus.said):
+        outline = []
     return ToolResult(
         tool="paper_section",
         arguments={"request": request, "part": part.name},
-        statements=tuple((where_it_is(part, statements) if ASKS_WHERE.search(request) else []) + statements),
+        statements=tuple((where_it_is(part, statements) if ASKS_WHERE.search(request) else []) + outline + statements),
         passages=part.passages,
         summary=f"read {part.name}",
         strength=strength,
@@ -196,6 +206,24 @@ def where_it_is(part: Part, quotes: Sequence[Statement]) -> list[Statement]:
         else prompts.PART_IN_SECTION.format(part=part.name, number=first.section, title=title)
     )
     return [Statement(text, cited, (title,), score=2.0)]
+
+
+def list_items(part: Part, items: Sequence[Part], least: int = 3) -> list[Statement]:
+    """What a section's list holds, by its items' labels ("Section 3 lists 7: Distributed Systems and Scalable
+    Infrastructure; ..."), each cited to its item: the outline a question about the section as a whole wants
+    ("which shared skills does Section 3 list?"). Nothing for a part with fewer than `least` items."""
+    if len(items) < least:
+        return []
+    return [
+        Statement(
+            prompts.SECTION_ITEMS.format(
+                part=part.name.split(":")[0], count=len(items), items="; ".join(o.name for o in items)
+            ),
+            tuple(o.passages[0].id for o in items),
+            tuple(o.name for o in items),
+            score=1.5,
+        )
+    ]
 
 
 def archetype_paragraphs(passages: Sequence[Passage]) -> list[tuple[Passage, ...]]:
