@@ -425,6 +425,7 @@ def test_a_follow_up_is_read_with_the_previous_question(chat_engine):
         ("the tool", "training of our language", False),  # a three-letter word is not read in lower case
         ("which paper?", "planners and tool registries", False),
         ("memory in agents", "episodic and long-horizon memory", False),  # the word itself is not a shorthand
+        ("what refs are cited?", "his Research Engineering FAQs, scaling a job", False),  # across a comma
     ],
 )
 def test_a_shorthand_is_read_as_the_initials_of_a_phrase(question, phrase, spelled):

@@ -226,10 +226,13 @@ def spelled_initials(question: str, phrase: str) -> bool:
     shorthand ("RLHF" or "rlhf" for "reinforcement learning from human feedback"). MiniLM reads an initialism
     it was not trained on as noise, so nothing else relates the two. A lower-case word needs four letters: a
     three-letter word matches some run of a long sentence's initials by chance."""
-    words = unstemmed_content_words(phrase)
-    initials = "".join(w[0] for w in words)
+    # an initialism abbreviates one stretch of words: no run of initials crosses a comma or a bracket
+    # ("Research Engineering FAQs, scaling" does not spell "refs")
+    stretches = [unstemmed_content_words(part) for part in re.split(r"[,;:()\[\].?!—–]", phrase)]
+    words = [w for stretch in stretches for w in stretch]
+    initials = ["".join(w[0] for w in stretch) for stretch in stretches]
     return any(
-        token.lower() in initials and token.lower() not in words and token.lower() not in STOPWORDS
+        any(token.lower() in run for run in initials) and token.lower() not in words and token.lower() not in STOPWORDS
         for token in _SHORTHAND.findall(question)
     )
 
