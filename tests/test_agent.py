@@ -560,6 +560,14 @@ def test_a_follow_up_about_a_source_searches_inside_it(chat_engine):
     assert "two months" in second.answer and second.mode != Mode.NOT_COVERED
 
 
+def test_a_follow_up_about_the_role_the_previous_question_named_reads_its_definition(chat_engine):
+    *_, second = chat_engine.converse(
+        ["what does a research engineer actually do day to day?", "do they need a phd for it"]
+    )
+    definition = next((s for s in second.steps if s.tool == "role_definition"), None)
+    assert definition is not None and definition.arguments == {"role": "Research Engineer"}, second.steps
+
+
 def test_an_ordinal_follow_up_reads_that_one_of_the_previous_answers_references(chat_engine):
     first, second = list(
         chat_engine.converse(

@@ -293,6 +293,9 @@ class OfflinePolicy:
             lambda ev: f"{len(ev)} passages, best {ev[0].passage.id}" if ev else "nothing",
         )
         named_roles = list(entities.roles) or ([antecedent] if antecedent else [])
+        if not named_roles and standalone != text:
+            # "do they need a PhD for it?" after a question about Research Engineers: the role it carries over
+            named_roles = list(find_entities(standalone, box.organisations, ()).roles)
         if intent == "search" and len(named_roles) == 1:
             # a question about one role: the paper's own definition of it is read beside what the search found
             have = {e.passage.id for e in evidence}
