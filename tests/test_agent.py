@@ -568,6 +568,14 @@ def test_a_follow_up_about_the_role_the_previous_question_named_reads_its_defini
     assert definition is not None and definition.arguments == {"role": "Research Engineer"}, second.steps
 
 
+def test_asking_where_the_paper_brings_up_the_works_just_named_quotes_the_sentences_citing_them(chat_engine):
+    *_, second = chat_engine.converse(
+        ["which works does it cite for RLHF", "in what context does the paper bring those up"]
+    )
+    assert second.answer.startswith("The paper cites references 19 and 20 in Section 5:"), second.answer
+    assert "tight partnership" in second.answer, second.answer
+
+
 def test_an_ordinal_follow_up_reads_that_one_of_the_previous_answers_references(chat_engine):
     first, second = list(
         chat_engine.converse(

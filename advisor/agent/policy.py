@@ -406,6 +406,13 @@ class OfflinePolicy:
             own = self.toolbox.section(text)
             if own.found and own.strength >= self.settings.agent.part_name_similarity:
                 return own
+            last = state.last
+            if own.strength < 1.0 and last is not None and last.tool in ("references", "claim_check"):
+                # "in what context does the paper bring those up?" after an answer about cited works: the
+                # sentences citing them, not whichever part is closest to the words
+                cited = self.toolbox.where_cited(last.cited_refs[:3])
+                if cited.found:
+                    return cited
             said = (state.last.answer,) if state.last else ()
             return self.toolbox.section(standalone, Focus(text, said, self.settings.agent.repeat_penalty))
         return self.toolbox.section(standalone)

@@ -234,6 +234,42 @@ def reference_statements(
     return out
 
 
+def where_cited(refs: Sequence[int], citing: Sequence[CitingSentence], passages: Sequence[Passage]) -> ToolResult:
+    """Where the paper brings the works up ("in what context does the paper cite those?"): the sentences citing
+    them, those citing most of them first, quoted with their section, each cited to the passage that holds it."""
+    wanted = set(refs)
+    blocks = [p for p in passages if p.doc == "paper" and p.kind != PassageKind.REFERENCE]
+    sentences = sorted((s for s in citing if wanted & set(s.refs)), key=lambda s: -len(wanted & set(s.refs)))
+    statements: list[Statement] = []
+    used: dict[str, Passage] = {}
+    for sentence in sentences[:2]:
+        passage = next((p for p in blocks if p.start <= sentence.start < p.end), None)
+        if passage is None:
+            continue
+        words = shorten(strip_citations(strip_markdown(sentence.text)).strip(), 300)
+        cited = [n for n in sentence.refs if n in wanted]
+        works = ("references " if len(cited) > 1 else "reference ") + " and ".join(str(n) for n in cited)
+        statements.append(
+            Statement(
+                prompts.WORKS_CITED_IN.format(works=works, section=sentence.section, quote=words),
+                (passage.id,),
+                (words.rstrip("…"),),
+                quote=True,
+                score=1.0 - 0.01 * len(statements),
+            )
+        )
+        used[passage.id] = passage
+    return ToolResult(
+        tool="paper_section",
+        arguments={"refs": list(refs)},
+        statements=tuple(statements),
+        passages=tuple(used.values()),
+        summary=("read where the paper cites " + ", ".join(f"[{n}]" for n in refs)) if statements else "not cited",
+        strength=1.0 if statements else 0.0,
+        section=sentences[0].section if statements else "",
+    )
+
+
 def paper_entries(passages: Iterable[Passage]) -> dict[int, Passage]:
     """Reference number -> the paper's own entry for it ("[4] Lakshman, A.: ...")."""
     return {

@@ -27,7 +27,7 @@ from ..qa import Focus, passage_line, rank_sentences
 from ..retrieval import Retriever, reciprocal_rank_fusion
 from .claims import UncitedSentence, check_claims
 from .fitting import definition_of
-from .references import described_reference, lookup_reference, named_works, work_names
+from .references import described_reference, lookup_reference, named_works, where_cited, work_names
 from .results import Statement, ToolResult, returned_passage_ids
 from .sections import archetype_paragraphs, paper_parts, read_archetypes, read_section
 from .state import organisation_names
@@ -244,6 +244,10 @@ class Toolbox:
         ranked = rank_sentences(text, [Evidence(p, 0.0, ()) for p in hits], self.embedder, self._idf(), 0.0)
         ranked = [r for r in ranked if len(r[2].split()) >= 4]
         return (hits[ranked[0][0] - 1], ranked[0][2]) if ranked else None
+
+    def where_cited(self, refs: Sequence[int]) -> ToolResult:
+        """The paper's sentences that cite the works, with their sections."""
+        return where_cited(refs, self.citing, self.passages)
 
     def section(self, request: str, focus: Focus | None = None) -> ToolResult:
         """A part of the paper for the request; `focus`: a follow-up's own words and what was said before."""
