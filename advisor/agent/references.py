@@ -264,7 +264,7 @@ def where_cited(refs: Sequence[int], citing: Sequence[CitingSentence], passages:
         arguments={"refs": list(refs)},
         statements=tuple(statements),
         passages=tuple(used.values()),
-        summary=("read where the paper cites " + ", ".join(f"[{n}]" for n in refs)) if statements else "not cited",
+        summary=("read the passages citing " + ", ".join(f"[{n}]" for n in refs)) if statements else "not cited",
         strength=1.0 if statements else 0.0,
         section=sentences[0].section if statements else "",
     )
