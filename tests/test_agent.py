@@ -1003,6 +1003,12 @@ def test_a_labelled_list_item_is_a_part_of_its_own(chat_engine):
     assert result.summary == "read Research Mindset and Publication", result.summary
 
 
+def test_a_question_naming_a_section_by_its_number_reads_that_section(chat_engine):
+    answer = chat_engine.ask("whats the overall synthesis at the end of sec 6")
+    assert "paper_section" in [s.tool for s in answer.steps], answer.intent
+    assert "far fewer by headcount" in answer.answer, answer.answer
+
+
 def test_a_mark_of_table_1_called_by_its_name_gets_its_key_entry(chat_engine):
     # "hollow circle" names ○ by a word of its Unicode name (WHITE CIRCLE); before, the answer gave ✓✓'s entry
     answer = chat_engine.ask("in table 1 what does the hollow circle mean?")

@@ -41,7 +41,7 @@ from .composer import compose_tool_answer
 from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
 from .results import Reading, ToolResult, returned_passage_ids
-from .sections import archetype_name
+from .sections import archetype_name, names_a_part
 from .state import (
     ConversationState,
     Entities,
@@ -87,7 +87,7 @@ class _StepClock:
 
 
 # bump when the tools, the intent features or the answerability features change: the stored rows are refitted
-FEATURES_VERSION = 14
+FEATURES_VERSION = 15
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -201,6 +201,10 @@ class OfflinePolicy:
             # read again for the follow-up's own words (the passage search still wins when clearly closer)
             intents = {**intents, "search": intents[state.last.intent], state.last.intent: intents["search"]}
             intent = state.last.intent
+        if intent == "search" and names_a_part(text) and not box.named_works(text):
+            # "what's the overall synthesis at the end of sec 6?": a part named by its number is read as a part
+            intents = {**intents, "search": intents["section"], "section": intents["search"]}
+            intent = "section"
         if intent in PAPER_PART_INTENTS and box.named_works(text):
             # "what's ReAct actually about, in its own words?": a cited work called by its name is the referent,
             # not a part of the paper

@@ -103,6 +103,11 @@ def choose_part(
     return parts[best], float(name_sims[best])
 
 
+def names_a_part(request: str) -> bool:
+    """Whether the request names a part of the paper by its number ("sec 6", "figure 4", "Table 1")."""
+    return bool(_EXPLICIT.search(request))
+
+
 def named_parts(request: str, parts: Sequence[Part]) -> list[Part]:
     """The parts the request calls by their own name, every word of it in some form ("the limitations the
     authors acknowledge", "what's in the conclusion"), the most specific (longest) name first."""
