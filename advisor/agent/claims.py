@@ -269,11 +269,7 @@ def check_claims(
             said = " ".join(v for st in found for v in st.values)
             # the phrases the person quoted say best what they are looking for in the source
             words = " ".join(quoted_phrases(asked or request)) or asked
-            # read for the claim as well as the question: "is that a fair reading?" names nothing of either
-            claim = strip_citations(strip_markdown(verdict["claim"])).strip()
-            found += source_answer(
-                f"{claim} {request}", own, None, embedder, words, said, found[-1].score - 0.005, source_sentences
-            )
+            found += source_answer(request, own, None, embedder, words, said, found[-1].score - 0.005, source_sentences)
         statements += found
         used += [c for c in cited if isinstance(c, str)] + [s for st in found for s in st.passage_ids]
     verdicts = ", ".join(f"[{v['ref']}] {v['verdict']}" for _, v in chosen)
