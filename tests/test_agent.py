@@ -576,6 +576,19 @@ def test_asking_where_the_paper_brings_up_the_works_just_named_quotes_the_senten
     assert "tight partnership" in second.answer, second.answer
 
 
+def test_a_follow_ups_own_words_pick_its_sentences_not_the_role_name_it_was_resolved_with(chat_engine):
+    """ "that job" is resolved to "the ML Engineer role" for the search; the sentences are chosen for what the turn
+    asks (tools), not for the role's name, which every sentence of its definition repeats."""
+    *_, second = chat_engine.converse(
+        [
+            "i'm a backend dev w/ 5 yrs exp. love building data pipelines, serving models behind APIs and shaving ms "
+            "off inference latency. not into writing papers at all. what role would suit me?",
+            "what tools would i typically be using in that job?",
+        ]
+    )
+    assert "TensorFlow Serving" in second.answer, second.answer
+
+
 def test_an_ordinal_follow_up_reads_that_one_of_the_previous_answers_references(chat_engine):
     first, second = list(
         chat_engine.converse(

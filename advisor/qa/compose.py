@@ -57,11 +57,13 @@ def rank_sentences(
 ) -> list[tuple[int, int, str, float]]:
     """Every usable sentence of the evidence, best first, duplicates dropped: (evidence number from 1,
     position in its passage, sentence, score). Score = cosine to the question + IDF-weighted share of the
-    question's content words in the sentence (+ `order_bonus` per place of retrieval rank, which breaks
-    near-ties; 0 when the passages are not ranked, e.g. a section read in reading order)."""
+    question's content words in the sentence (a follow-up's own words, `focus.own`, when given: the standalone
+    question also carries what it was resolved with, "the ML Engineer role", which every sentence of that role's
+    definition repeats), + `order_bonus` per place of retrieval rank, which breaks near-ties (0 when the passages
+    are not ranked, e.g. a section read in reading order)."""
     focus = focus or Focus()
     own = focus.own if focus.own and focus.own != question else ""
-    weights = word_weights(question, own, idf=idf)
+    weights = word_weights(own or question, idf=idf)
     candidates: list[tuple[int, int, str, bool]] = []  # (evidence number, position, sentence, is reference)
     for n, ev in enumerate(evidence, 1):
         if ev.passage.kind == PassageKind.REFERENCE and ev.passage.doc != "paper":
