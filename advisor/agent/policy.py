@@ -287,9 +287,9 @@ class OfflinePolicy:
             # "what does the Christiano RLHF paper show?", "how big a model did Megatron-LM train?": a cited
             # work named by its name or author is read in its own text, not only where the search lands (an
             # organisation's name is not a work's, though its posting's title holds it)
-            named = box.reference(text, [])
-            if named.reading in (Reading.NAME, Reading.AUTHOR) and named.strength >= 0.9:
-                within, focused = tuple(named.refs[:2]), True
+            named = box.named_references(text)
+            if named:
+                within, focused = tuple(named[:2]), True
         evidence = clock.run(
             "search_passages",
             {"query": standalone, **({"within": list(within)} if within else {})},

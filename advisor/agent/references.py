@@ -104,6 +104,18 @@ def names_author(request: str, surname: str, common: Container[str] = ()) -> boo
     return bool(re.search(rf"\b{re.escape(surname)}\b", request, flags))
 
 
+def named_references(
+    request: str, references: Mapping[int, Reference], common: Container[str] = ()
+) -> tuple[list[int], Reading]:
+    """The works a request names by an author's surname, else by the work's own name ("the ZeRO paper"); no
+    similarity is computed."""
+    by_author = [n for n, ref in references.items() if any(names_author(request, s, common) for s in _surnames(ref))]
+    if by_author:
+        return by_author[:3], Reading.AUTHOR
+    by_name = named_works(request, references)
+    return (by_name[:3], Reading.NAME) if by_name else ([], Reading.NONE)
+
+
 _CITES = re.compile(r"\b(?:cites?|cited|citing|points? to)\b", re.I)
 
 
@@ -125,12 +137,9 @@ def match_references(
     a sentence's citations of it)."""
     if numbers:
         return [n for n in numbers if n in references], 1.0, Reading.NUMBER
-    by_author = [n for n, ref in references.items() if any(names_author(request, s, common) for s in _surnames(ref))]
-    if by_author:
-        return by_author[:3], 0.9, Reading.AUTHOR
-    by_name = named_works(request, references)
-    if by_name:
-        return by_name[:3], 0.9, Reading.NAME
+    named, how = named_references(request, references, common)
+    if named:
+        return named, 0.9, how
     candidates = [n for n in references if n in entries]
     # a year the request names ("the 2015 workshop paper") narrows the field to the works of that year; "the
     # oldest" / "the most recent" picks the works of the earliest or latest year
@@ -234,16 +243,26 @@ def reference_statements(
     return out
 
 
+def paper_blocks(passages: Iterable[Passage]) -> list[Passage]:
+    """The paper's own text, its reference list left out: where its citing sentences are."""
+    return [p for p in passages if p.doc == "paper" and p.kind != PassageKind.REFERENCE]
+
+
+def holding(blocks: Sequence[Passage], sentence: CitingSentence) -> Passage | None:
+    """The passage (window) a citing sentence starts in."""
+    return next((p for p in blocks if p.start <= sentence.start < p.end), None)
+
+
 def where_cited(refs: Sequence[int], citing: Sequence[CitingSentence], passages: Sequence[Passage]) -> ToolResult:
     """Where the paper brings the works up ("in what context does the paper cite those?"): the sentences citing
     them, those citing most of them first, quoted with their section, each cited to the passage that holds it."""
     wanted = set(refs)
-    blocks = [p for p in passages if p.doc == "paper" and p.kind != PassageKind.REFERENCE]
+    blocks = paper_blocks(passages)
     sentences = sorted((s for s in citing if wanted & set(s.refs)), key=lambda s: -len(wanted & set(s.refs)))
     statements: list[Statement] = []
     used: dict[str, Passage] = {}
     for sentence in sentences[:2]:
-        passage = next((p for p in blocks if p.start <= sentence.start < p.end), None)
+        passage = holding(blocks, sentence)
         if passage is None:
             continue
         words = shorten(strip_citations(strip_markdown(sentence.text)).strip(), 300)
@@ -423,7 +442,7 @@ def lookup_reference(
     by_doc: dict[str, list[Passage]] = {}
     for p in passages:
         by_doc.setdefault(p.doc, []).append(p)
-    paper_blocks = [p for p in by_doc.get("paper", []) if p.kind != PassageKind.REFERENCE]
+    blocks = paper_blocks(by_doc.get("paper", []))
     statements: list[Statement] = []
     notes: list[str] = []
     used: dict[str, Passage] = {}
@@ -433,7 +452,7 @@ def lookup_reference(
         header = next((p for p in own if p.kind == PassageKind.REFERENCE), None)
         body = next((p for p in own if p.kind in (PassageKind.ABSTRACT, PassageKind.EXCERPT)), None)
         cites_it = [s for s in citing if n in s.refs]
-        where = {s.start: next((p for p in paper_blocks if p.start <= s.start < p.end), None) for s in cites_it}
+        where = {s.start: holding(blocks, s) for s in cites_it}
         found = reference_statements(ref, entries.get(n), header, body, cites_it, {k: v for k, v in where.items() if v})
         if len(matched) <= 2:  # about a work or two, not a list: what its own text says on the question
             found += source_answer(

@@ -27,7 +27,7 @@ from ..qa import Focus, passage_line, rank_sentences
 from ..retrieval import Retriever, reciprocal_rank_fusion
 from .claims import UncitedSentence, check_claims
 from .fitting import definition_of
-from .references import described_reference, lookup_reference, named_works, where_cited, work_names
+from .references import described_reference, lookup_reference, named_references, named_works, where_cited, work_names
 from .results import Statement, ToolResult, returned_passage_ids
 from .sections import archetype_paragraphs, paper_parts, read_archetypes, read_section
 from .state import organisation_names
@@ -190,6 +190,10 @@ class Toolbox:
     def work_names(self) -> tuple[str, ...]:
         """What people call the cited works ("ZeRO", "Megatron-LM", "Megatron")."""
         return tuple(name for ref in self.references.values() for name in work_names(ref))
+
+    def named_references(self, text: str) -> list[int]:
+        """The cited works the text names by an author or by their own name (no lookup, no similarity)."""
+        return named_references(text, self.references, self.embedder.vocabulary)[0]
 
     def named_works(self, text: str) -> list[int]:
         """The cited works the text calls by their name ("ReAct", "the ZeRO paper")."""
