@@ -440,7 +440,7 @@ def test_a_shorthand_is_read_as_the_initials_of_a_phrase(question, phrase, spell
         # a role's column: every mark, each row with its cell's own note
         (
             "Show me the Research Scientist column of Table 1.",
-            ["scalable distributed training (know basics)", "(primary output)", "(support role)", "○/✓"],
+            ["scalable distributed training: ✓ (know basics)", "✓✓ (primary output)", "○ (support role)", "○/✓"],
             "table1",
         ),
         # a row named by another form of its label's word ("publish": "Publication & research community")
@@ -1044,7 +1044,7 @@ def test_a_table_follow_up_asking_for_a_roles_lowest_rows_reads_its_column_not_t
         ]
     )
     assert last.answer.startswith("Table 1 marks the ML Engineer ○"), last.answer
-    assert "publication & research community (rare)" in last.answer, last.answer
+    assert "publication & research community: ○ (rare)" in last.answer, last.answer
 
 
 def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine):

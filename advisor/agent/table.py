@@ -92,9 +92,9 @@ def _cell_phrase(role: str, row: SkillRow) -> str:
     return f"{role} {row.cells[role].text}"
 
 
-def _and(items: Sequence[str]) -> str:
+def _and(items: Sequence[str], separator: str = ", ") -> str:
     items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return items[0] if len(items) == 1 else separator.join(items[:-1]) + " and " + items[-1]
 
 
 def roles_marked_as_asked(row: SkillRow, roles: Sequence[str], request: str) -> list[str]:
@@ -167,7 +167,7 @@ def row_statements(
 
 def column_statements(view: TableView, role: str, lowest: bool = False) -> list[Statement]:
     """A role's whole column of Table 1, one statement per mark from its core focus down (`lowest`: from its
-    weakest mark up), each row with the cell's own note ("publication & research community (primary output)")."""
+    weakest mark up), each row with its cell as printed ("publication & research community: ✓✓ (primary output)")."""
     rows = [r for r in view.matrix.rows if r.id in view.row_passages]
     symbols = sorted(
         {r.cells[role].symbol: r.cells[role].level for r in rows}.items(),
@@ -177,14 +177,13 @@ def column_statements(view: TableView, role: str, lowest: bool = False) -> list[
     for symbol, _ in symbols:
         chosen = [r for r in rows if r.cells[role].symbol == symbol]
         meaning = view.key().get(symbol, "")
-        labels = [
-            f"{lower_first(r.label)} ({r.cells[role].note})" if r.cells[role].note else lower_first(r.label)
-            for r in chosen
-        ]
+        # each cell as printed ("experiment design & analysis: ✓✓ (primary, business metrics)"), so its note reads
+        # with its mark; semicolons, since a note may hold a comma
+        labels = [f"{lower_first(r.label)}: {r.cells[role].text}" for r in chosen]
         out.append(
             Statement(
                 prompts.TABLE_COLUMN.format(
-                    role=role, symbol=symbol, meaning=f" ({meaning})" if meaning else "", labels=_and(labels)
+                    role=role, symbol=symbol, meaning=f" ({meaning})" if meaning else "", labels=_and(labels, "; ")
                 ),
                 tuple(view.row_passages[r.id].id for r in chosen)
                 + ((view.caption.id,) if meaning and view.caption else ()),
