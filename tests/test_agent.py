@@ -1057,6 +1057,25 @@ def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine)
     assert "Research Scientist is marked ✓✓ (primary output)" in second.answer, second.answer
 
 
+@pytest.mark.parametrize(
+    "turns",
+    [
+        ["Is the skills matrix in Table 1 meant to be universal?"],
+        # a follow-up about the table itself, not the row or the role the conversation was on
+        [
+            "who owns data pipelines the most in table 1?",
+            "and product deployment, is RE primary?",
+            "is this table universal?",
+        ],
+    ],
+)
+def test_a_question_about_table_1_itself_gets_its_caption_and_what_the_paper_says_of_it(chat_engine, turns):
+    *_, last = chat_engine.converse(turns)
+    assert [s.result for s in last.steps if s.tool == "table1"] == ["the table"], last.steps
+    assert "Actual responsibilities vary by organization and team" in last.answer, last.answer
+    assert "The above matrix is a generalized view" in last.answer, last.answer
+
+
 def test_asking_where_a_quote_comes_from_reads_the_work_the_quoted_paper_sentence_cites(chat_engine):
     first, second = list(
         chat_engine.converse(

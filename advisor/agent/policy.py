@@ -51,7 +51,7 @@ from .state import (
     resolve_role_reference,
     state_from_history,
 )
-from .table import asks_lowest
+from .table import about_whole_table, asks_lowest
 from .tools import Toolbox
 
 
@@ -87,7 +87,7 @@ class _StepClock:
 
 
 # bump when the tools, the intent features or the answerability features change: the stored rows are refitted
-FEATURES_VERSION = 15
+FEATURES_VERSION = 16
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -388,6 +388,11 @@ class OfflinePolicy:
         row?") reads the rows the latest Table 1 question that named some asked about, for its own roles
         (through a chain of follow-ups: "and applied scientists on that row?", "research engineers?")."""
         if state.last is not None and text != request:
+            if about_whole_table(text):
+                # the table itself, whatever roles the conversation carries
+                whole = self.toolbox.table1(text, [])
+                if whole.summary == "the table":
+                    return whole
             own = self.toolbox.table1(text, roles)
             # its own rows, or the rows a role scores lowest on: its whole column, not the previous row
             if own.summary.startswith("rows") or (own.summary.startswith("column") and asks_lowest(text)):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.text import content_words, symbol_names, unstemmed_content_words
+from ..core.text import content_words, split_sentences, symbol_names, unstemmed_content_words
 from ..core.types import Passage, PassageKind
 from ..fit import SkillMatrix, SkillRow
 from ..fit.matrix import lower_first
@@ -25,6 +25,10 @@ from .results import Statement, ToolResult
 _SYMBOL_PATTERN = r"✓✓|○/✓|✓|○"  # longest first: ✓✓ is not two ✓
 _KEY_ENTRY = re.compile(rf"({_SYMBOL_PATTERN})\s*=\s*([^;.]+)")
 _SYMBOL = re.compile(_SYMBOL_PATTERN)
+# how the paper's prose refers to Table 1 ("the above matrix"); a question may just say "this table"
+_REFERS_TO_TABLE = re.compile(r"\bTable 1\b|\bmatrix\b")
+_NAMES_TABLE = re.compile(r"\b(?:table|matrix)\b", re.I)
+_NAMES_PART = re.compile(r"\b(?:rows?|columns?|cells?)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class TableView:
     matrix: SkillMatrix
     row_passages: dict[str, Passage]  # skill id -> its table-row passage
     caption: Passage | None
+    remarks: tuple[tuple[str, Passage], ...] = ()  # the paper's sentences about the table, each with its passage
 
     @classmethod
     def build(cls, matrix: SkillMatrix, passages: Sequence[Passage]) -> TableView:
@@ -43,7 +48,13 @@ class TableView:
         caption = next(
             (p for p in passages if p.doc == "paper" and p.kind == PassageKind.CAPTION and "Table 1" in p.text), None
         )
-        return cls(matrix, row_passages, caption)
+        remarks: dict[str, Passage] = {}  # a sentence in two overlapping windows is said once, from the first
+        for p in passages:
+            if p.doc == "paper" and p.kind in (PassageKind.PARAGRAPH, PassageKind.BULLET):
+                for sentence in split_sentences(p.text):
+                    if _REFERS_TO_TABLE.search(sentence):
+                        remarks.setdefault(sentence.strip(), p)
+        return cls(matrix, row_passages, caption, tuple(remarks.items()))
 
     def key(self) -> dict[str, str]:
         """Symbol -> its meaning in the caption ("✓✓" -> "core focus of role")."""
@@ -225,6 +236,42 @@ def compare_statements(view: TableView, a: str, b: str, limit: int = 3) -> list[
     return out
 
 
+def about_whole_table(text: str) -> bool:
+    """The text asks about Table 1 itself ("is this table meant to be universal?"), not a row or a column of it
+    ("show me their whole column from table 1")."""
+    return bool(_NAMES_TABLE.search(text)) and not _NAMES_PART.search(text)
+
+
+def table_statements(view: TableView) -> list[Statement]:
+    """The table as a whole: what it rates, its caption (the key and its caveat) and what the paper's prose
+    says of it ("The above matrix is a generalized view …")."""
+    rows = [r for r in view.matrix.rows if r.id in view.row_passages]
+    out = [
+        Statement(
+            prompts.TABLE_OVERVIEW.format(
+                roles=_and(view.matrix.roles),
+                count=len(rows),
+                labels=_and([lower_first(r.label) for r in rows], "; "),
+            ),
+            tuple(view.row_passages[r.id].id for r in rows),
+            tuple(r.label for r in rows),
+            score=0.9,
+        )
+    ]
+    if view.caption is not None:
+        caption = view.caption.text.split("Table 1:", 1)[-1].strip(" *")
+        out.append(
+            Statement(
+                prompts.TABLE_CAPTION.format(caption=caption), (view.caption.id,), (caption,), quote=True, score=0.8
+            )
+        )
+    out += [
+        Statement(prompts.TABLE_REMARK.format(sentence=sentence), (p.id,), (sentence,), quote=True, score=0.7)
+        for sentence, p in view.remarks
+    ]
+    return out
+
+
 def symbols_by_name(request: str, key: Mapping[str, str]) -> list[str]:
     """The key's marks the request calls by a word of their Unicode name ("the hollow circle" -> ○, "a check
     mark" -> ✓✓ and ✓), in the key's order."""
@@ -250,12 +297,15 @@ def lookup_table(
     elif roles:
         statements = column_statements(view, roles[0], asks_lowest(request))
         what = f"column {roles[0]}"
-    else:
+    named = list(dict.fromkeys(_SYMBOL.findall(request))) or symbols_by_name(request, view.key())
+    if not statements and not named and about_whole_table(request):
+        statements = table_statements(view)
+        what = "the table"
+    elif not statements:
         what = "the key"
-    if view.caption is not None:
+    if view.caption is not None and what != "the table":
         # The key entries of the marks the request names ("and ○?"), in its order; else ✓✓ whenever the answer
         # uses it or says nothing else.
-        named = list(dict.fromkeys(_SYMBOL.findall(request))) or symbols_by_name(request, view.key())
         if not named and (not statements or any("✓✓" in s.text for s in statements)):
             named = ["✓✓"]
         key = view.key()
@@ -270,8 +320,11 @@ def lookup_table(
                     )
                 )
     passages = {pid: None for s in statements for pid in s.passage_ids}
-    by_id = {p.id: p for p in [*view.row_passages.values(), *([view.caption] if view.caption else [])]}
-    strength = max((s for _, s in matched), default=0.6 if roles else 0.3)
+    by_id = {
+        p.id: p
+        for p in [*view.row_passages.values(), *([view.caption] if view.caption else []), *(p for _, p in view.remarks)]
+    }
+    strength = max((s for _, s in matched), default=0.6 if roles or what == "the table" else 0.3)
     return ToolResult(
         tool="table1",
         arguments={"request": request, "roles": list(roles)},
