@@ -1076,6 +1076,15 @@ def test_a_question_about_table_1_itself_gets_its_caption_and_what_the_paper_say
     assert "The above matrix is a generalized view" in last.answer, last.answer
 
 
+def test_a_work_named_by_what_its_own_text_calls_it_is_the_referent(chat_engine):
+    # "Chinchilla" is in the work's abstract, not in its title ("Training Compute-Optimal Large Language Models")
+    assert chat_engine.policy.toolbox.named_references("who's the first author on the chinchilla one") == [18]
+    *_, last = chat_engine.converse(
+        ["what does the paper cite for scaling laws?", "who's the first author on the chinchilla one"]
+    )
+    assert "Hoffmann" in last.answer.split(".")[0], last.answer
+
+
 def test_asking_where_a_quote_comes_from_reads_the_work_the_quoted_paper_sentence_cites(chat_engine):
     first, second = list(
         chat_engine.converse(

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from advisor.core.text import parse_citations, quoted_phrases, split_sentences
-from advisor.corpus import CorpusError, load_corpus, source_ref
+from advisor.corpus import CorpusError, load_corpus, load_references, source_ref
+from advisor.corpus.references import coined_names
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -229,3 +230,24 @@ def test_the_table_key_is_indexed_with_the_names_of_its_marks(passages):
     # a search for "the hollow circle" finds the key: its index text names ○ as a circle
     key = next(p for p in passages if p.kind == "caption" and p.text.startswith("**Table 1:**"))
     assert "✓ check mark; ○ white circle" in key.index_text, key.index_text
+
+
+def test_a_work_is_known_by_the_names_its_own_text_gives_it():
+    aliases = {n: ref.aliases for n, ref in load_references(CORPUS).items()}
+    assert "Chinchilla" in aliases[18]  # "a predicted compute-optimal model, Chinchilla, that …"
+    assert "InstructGPT" in aliases[20]  # "We call the resulting models InstructGPT"
+    assert "MMLU" in aliases[29]  # its key, an acronym of its title
+    assert aliases[17] == ()  # Kaplan et al. name nothing of their own
+    # a name the text merely uses is not the work's ("outperforms Gopher"), nor a bracketed term that is not an
+    # acronym of the title
+    text = "We train a model, Falcon, that outperforms Gopher (LLM) on (HELM)."
+    assert coined_names("Holistic Evaluation of Language Models", "x-y", text) == ("Falcon", "HELM")
+
+
+def test_a_source_path_outside_the_corpus_is_never_read(tmp_path):
+    corpus = _copy_corpus(tmp_path)
+    (tmp_path / "outside.md").write_text("We call it Secret.")
+    data = json.loads((corpus / "references.json").read_text())
+    data[17]["source_file"] = "../outside.md"
+    (corpus / "references.json").write_text(json.dumps(data, indent=1))
+    assert load_references(corpus)[18].aliases == ()

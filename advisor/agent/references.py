@@ -50,12 +50,13 @@ def _surnames(ref: Reference) -> list[str]:
 
 def work_names(ref: Reference) -> list[str]:
     """What people call a work: the one-word name its title leads with ("ZeRO", "QLoRA", "Megatron-LM") and,
-    for a compound name, its first part when that is a word of its own ("Megatron")."""
+    for a compound name, its first part when that is a word of its own ("Megatron"); and the names its own text
+    gives it ("Chinchilla")."""
     head, _, rest = ref.title.partition(":")
     if not rest or len(head.split()) != 1:
-        return []
+        return list(ref.aliases)
     first = re.split(r"[-.]", head)[0]
-    return [head] + ([first] if first != head and len(first) >= 5 else [])
+    return list(dict.fromkeys([head, *([first] if first != head and len(first) >= 5 else []), *ref.aliases]))
 
 
 def named_works(text: str, references: Mapping[int, Reference]) -> list[int]:

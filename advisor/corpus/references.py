@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..core.text import spelled_initials
 from .files import REFERENCES_FILE, CorpusError, line_of, read_text
+
+# The names a work's own text gives it: "We call the resulting models InstructGPT", "a predicted compute-optimal
+# model, Chinchilla, that …", "the Beyond the Imitation Game benchmark (BIG-bench)" (an acronym of its title).
+_NAME = r"(?P<name>[A-Z][\w.-]*[A-Za-z0-9])"
+_CALLED = re.compile(rf"\b(?:call(?:s|ed)?|nam(?:e|es|ed)|dub(?:s|bed)?)\s+(?:[a-z]+\s+){{0,4}}{_NAME}")
+_APPOSITIVE = re.compile(rf"\b(?:model|method|benchmark|system|agent|framework|dataset),\s+{_NAME},")
+_PARENTHESISED = re.compile(r"\((?P<name>[A-Za-z][\w-]*[A-Z][\w-]*)\)")
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,18 @@ class Reference:
     kind: str
     reference_text_in_paper: str
     source_file: str | None
+    aliases: tuple[str, ...] = ()  # what the work calls itself besides its title ("Chinchilla", "MMLU")
+
+
+def coined_names(title: str, key: str, text: str) -> tuple[str, ...]:
+    """The names a work gives itself in its own text, and its key when that is an acronym of its title
+    ("mmlu" for "Measuring Massive Multitask Language Understanding"): people ask about "the Chinchilla
+    paper", whose title never says Chinchilla."""
+    names = [m["name"] for pattern in (_CALLED, _APPOSITIVE) for m in pattern.finditer(text)]
+    names += [m["name"] for m in _PARENTHESISED.finditer(text) if spelled_initials(m["name"], title)]
+    if re.fullmatch(r"[a-z]+", key) and spelled_initials(key.upper(), title):
+        names.append(key.upper())
+    return tuple(dict.fromkeys(names))
 
 
 
@@ -52,6 +73,9 @@ def load_references(corpus_dir: Path) -> dict[int, Reference]:
             anchor = f'"id": {item.get("id")}' if isinstance(item, dict) else ""
             line = line_of(raw, raw.find(anchor)) if anchor and anchor in raw else 1
             raise CorpusError(f"{path}:{line}: reference #{i + 1} is malformed ({exc!r})") from exc
+        source = (corpus_dir / ref.source_file).resolve() if ref.source_file else None
+        if source is not None and source.is_relative_to(corpus_dir.resolve()) and source.is_file():
+            ref = replace(ref, aliases=coined_names(ref.title, ref.key, read_text(source)))
         refs[ref.id] = ref
     return refs
 
