@@ -24,7 +24,7 @@ from advisor.agent.fitting import self_descriptions
 from advisor.agent.planner import load_examples
 from advisor.agent.results import Reading
 from advisor.agent.sections import Part, choose_part, named_parts
-from advisor.agent.state import find_entities, leading_role, names_only, resolve_role_reference
+from advisor.agent.state import find_entities, leading_role, names_only, resolve_role_reference, role_alone
 from advisor.core.jsonl import load_jsonl
 from advisor.core.text import spelled_initials
 from advisor.core.types import Mode, Origin, Passage, PassageKind, Step
@@ -1074,6 +1074,35 @@ def test_a_question_about_table_1_itself_gets_its_caption_and_what_the_paper_say
     assert [s.result for s in last.steps if s.tool == "table1"] == ["the table"], last.steps
     assert "Actual responsibilities vary by organization and team" in last.answer, last.answer
     assert "The above matrix is a generalized view" in last.answer, last.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "role"),
+    [
+        ("what does an MLE typically do per the paper", "ML Engineer"),
+        ("What do research scientists do?", "Research Scientist"),
+        ("what do ML engineers do day to day?", "ML Engineer"),
+        ("do RE jobs need a phd", None),  # asks something of the role
+        ("research engineers vs research scientists?", None),  # two roles
+        ("what does the paper say about deepmind's research engineers' hiring?", None),
+    ],
+)
+def test_a_question_asking_nothing_but_a_role_is_told_apart(question, role):
+    assert role_alone(question) == role
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("what does an MLE typically do per the paper", "serving models in production"),
+        ("what does a research engineer actually do day to day?", "set up large-scale training runs"),
+    ],
+)
+def test_a_question_about_a_role_alone_reads_the_papers_definition_from_its_start(chat_engine, question, fact):
+    answer = chat_engine.ask(question)
+    assert answer.intent == "search"  # the planner's reading is kept; the definition is read beside the search
+    assert "paper_section" in [s.tool for s in answer.steps], answer.steps
+    assert fact in answer.answer, answer.answer
 
 
 def test_a_work_named_by_what_its_own_text_calls_it_is_the_referent(chat_engine):

@@ -49,6 +49,7 @@ from .state import (
     find_entities,
     names_only,
     resolve_role_reference,
+    role_alone,
     state_from_history,
 )
 from .table import about_whole_table, asks_lowest
@@ -87,7 +88,7 @@ class _StepClock:
 
 
 # bump when the tools, the intent features or the answerability features change: the stored rows are refitted
-FEATURES_VERSION = 17
+FEATURES_VERSION = 18
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -310,6 +311,12 @@ class OfflinePolicy:
                 lambda ev: ", ".join(e.passage.id for e in ev) or "nothing new",
             )
         checked = None  # a tool result already made while choosing the tool
+        alone = role_alone(text) if intent in ("search", "section") and not entities.organisations else None
+        definition = box.role_definition(alone) if alone and not box.named_works(text) else None
+        if definition is not None:
+            # "what does an MLE typically do?": the paper's definition of the role, read from its start (the
+            # passage search still answers when clearly closer)
+            checked = definition
         if not refs and intent in ("reference", "claim_check"):
             # Named by author, title or topic rather than number ("the Chinchilla paper", "Matsukawa's quote"):
             # the reference lookup by name, else the source the passage search found first.
@@ -343,21 +350,24 @@ class OfflinePolicy:
             elif named.strength >= 0.9:  # a claim check names its source by author, not by topic
                 refs = list(named.refs[:1])
         tool = None
-        if intent in TOOL_INTENTS:
+        if intent in TOOL_INTENTS or checked is not None:
             call = {
                 "table": lambda: self.table_for(text, standalone, roles, state if follow_up else ConversationState()),
                 "reference": lambda: box.reference(standalone, refs),
                 "claim_check": lambda: box.claim_check(standalone, refs, text if follow_up else ""),
                 "archetypes": lambda: self.archetypes_for(text, standalone, follow_up, state),
                 "section": lambda: self.section_for(text, standalone, follow_up, state),
-            }[intent]
+            }.get(intent)
             arguments = {
                 "request": standalone,
                 **({"roles": roles} if intent == "table" else {}),
                 **({"refs": refs} if intent in ("reference", "claim_check") else {}),
             }
             tool = clock.run(
-                TOOL_INTENTS[intent], arguments, (lambda: checked) if checked else call, lambda r: r.summary
+                checked.tool if checked else TOOL_INTENTS[intent],
+                arguments,
+                (lambda: checked) if checked else call,
+                lambda r: r.summary,
             )
         row = features(
             standalone,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..core.text import content_words
+from ..core.text import content_words, split_sentences
 from ..core.types import Evidence, Passage, PassageKind
 from ..fit import archetype_label, places_archetype
 from ..grounding import encode_cached
@@ -185,6 +185,33 @@ def read_section(
         passages=part.passages,
         summary=f"read {part.name}",
         strength=strength,
+        section=part.passages[0].section if part.passages else "",
+    )
+
+
+def read_from_start(part: Part, limit: int) -> ToolResult:
+    """A part read from its first sentence on: a question that names only the part ("what does an ML engineer
+    do?" of a role's definition) asks what it says, and a definition says its gist first."""
+    sentences = [(p, s) for p in part.passages for s in split_sentences(p.text) if len(s.split()) >= 5][:limit]
+    statements = []
+    for passage, sentence in sentences:
+        quote = quote_text(sentence).strip("“”")
+        statements.append(
+            Statement(
+                prompts.QUOTE.format(quote=quote),
+                (passage.id,),
+                (quote,),
+                quote=True,
+                score=1.0 - 0.01 * len(statements),
+            )
+        )
+    return ToolResult(
+        tool="paper_section",
+        arguments={"request": part.name, "part": part.name},
+        statements=tuple(statements),
+        passages=part.passages,
+        summary=f"read {part.name}",
+        strength=1.0,
         section=part.passages[0].section if part.passages else "",
     )
 

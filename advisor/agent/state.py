@@ -16,6 +16,7 @@ from ..core.text import content_words, sentence_spans, strip_citations
 from ..corpus import Reference
 from ..fit.roles import ROLE_MENTIONS, ROLES
 from ..llm import prompts
+from ..qa.coverage import focus_words
 
 # "reference 11", "ref. 11", "[11]", "source 11", "citation 11", "refs 13-15", "refs 19 and 20", "[17, 18]"
 _REFERENCE_NUMBER = re.compile(
@@ -91,6 +92,17 @@ def find_entities(text: str, organisations: Mapping[str, str], valid_refs: Itera
 def _organisation_pattern(surface: str) -> re.Pattern:
     """A name as people type it, in any case ("amazon"), but not as part of a hyphenated word ("meta-learning")."""
     return re.compile(rf"(?<![\w-]){re.escape(surface)}(?![\w-])", re.I)
+
+
+def role_alone(text: str) -> str | None:
+    """The one role a question is about when it asks nothing else of it ("what does an MLE typically do?",
+    "what do ML engineers do day to day?"): at most one word besides the role's name and the words that
+    ask or frame a question."""
+    roles = [role for role, pattern in ROLE_MENTIONS.items() if pattern.search(text)]
+    if len(roles) != 1:
+        return None
+    rest = ROLE_MENTIONS[roles[0]].sub(" ", text)
+    return roles[0] if len(set(focus_words(rest))) <= 1 else None
 
 
 def names_only(text: str, organisations: Mapping[str, str], works: Iterable[str] = ()) -> bool:

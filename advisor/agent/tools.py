@@ -21,6 +21,7 @@ from ..core.settings import Settings
 from ..core.types import Evidence, Passage, PassageKind, Step
 from ..corpus import PAPER_FILE, load_references, read_text
 from ..fit import parse_table1, spelled_out_roles
+from ..fit.roles import ROLE_MENTIONS
 from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import Focus, passage_line, rank_sentences
@@ -29,7 +30,7 @@ from .claims import UncitedSentence, check_claims
 from .fitting import definition_of
 from .references import described_reference, lookup_reference, named_references, named_works, where_cited, work_names
 from .results import Statement, ToolResult, returned_passage_ids
-from .sections import archetype_paragraphs, paper_parts, read_archetypes, read_section
+from .sections import archetype_paragraphs, paper_parts, read_archetypes, read_from_start, read_section
 from .state import organisation_names
 from .table import TableView, lookup_table
 
@@ -252,6 +253,11 @@ class Toolbox:
     def where_cited(self, refs: Sequence[int]) -> ToolResult:
         """The paper's sentences that cite the works, with their sections."""
         return where_cited(refs, self.citing, self.passages)
+
+    def role_definition(self, role: str) -> ToolResult | None:
+        """The paper's definition of a role (its item in Section 4's list), read from its start."""
+        part = next((p for p in self.parts if p.item and ROLE_MENTIONS[role].search(p.name)), None)
+        return read_from_start(part, self.settings.agent.quote_sentences) if part is not None else None
 
     def section(self, request: str, focus: Focus | None = None) -> ToolResult:
         """A part of the paper for the request; `focus`: a follow-up's own words and what was said before."""
