@@ -1105,6 +1105,13 @@ def test_a_question_about_a_role_alone_reads_the_papers_definition_from_its_star
     assert fact in answer.answer, answer.answer
 
 
+def test_asking_where_the_archetypes_are_names_their_section_and_lists_them(chat_engine):
+    answer = chat_engine.ask("which section is the org archetype stuff in?")
+    assert "archetypes" in [s.tool for s in answer.steps], answer.steps
+    assert answer.answer.startswith("The organisation archetypes are in Section 6"), answer.answer
+    assert "Frontier model labs" in answer.answer, answer.answer  # the archetypes, not one of them
+
+
 def test_a_work_named_by_what_its_own_text_calls_it_is_the_referent(chat_engine):
     # "Chinchilla" is in the work's abstract, not in its title ("Training Compute-Optimal Large Language Models")
     assert chat_engine.policy.toolbox.named_references("who's the first author on the chinchilla one") == [18]

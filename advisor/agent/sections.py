@@ -307,7 +307,8 @@ def read_archetypes(
     # The section's opening and closing paragraphs speak of every archetype: they are not candidates.
     candidates = list(range(1, len(paragraphs) - 1)) if len(paragraphs) > 3 else list(range(len(paragraphs)))
     order = sorted(candidates, key=lambda i: -best[i])
-    focused = float(best[order[0]] - best[order[1]]) > 0.05 if len(order) > 1 else True
+    asks_where = bool(ASKS_WHERE.search(request))  # "which section is the org archetype stuff in?": all of them
+    focused = not asks_where and (float(best[order[0]] - best[order[1]]) > 0.05 if len(order) > 1 else True)
     if focused:
         # what the tool is for: where the archetype sits and whom it hires, whatever else the request asks
         statements = quote_sentences(request, paragraphs[int(order[0])], embedder, limit, idf, keep=places_archetype)
@@ -322,6 +323,10 @@ def read_archetypes(
             ]
         statements = statements[: max(limit, 7)]
         what = "every archetype"
+    first = paragraphs[0][0]
+    if asks_where and statements and first.section.isdigit():
+        where = prompts.ARCHETYPES_IN_SECTION.format(number=first.section, title=first.section_title)
+        statements = [Statement(where, (first.id,), (first.section_title,), score=2.0), *statements]
     return ToolResult(
         tool="archetypes",
         arguments={"request": request},
