@@ -1112,6 +1112,19 @@ def test_asking_where_the_archetypes_are_names_their_section_and_lists_them(chat
     assert "Frontier model labs" in answer.answer, answer.answer  # the archetypes, not one of them
 
 
+def test_an_ordinal_follow_up_after_a_sections_outline_reads_that_item(chat_engine):
+    listing, first, third = chat_engine.converse(
+        ["which section lists the shared technical skills", "whats the first one", "and the third?"]
+    )
+    assert "Section 3 lists 7: Distributed Systems" in listing.answer, (
+        listing.answer
+    )  # the list, though not named outright
+    assert first.answer.startswith("That is Distributed Systems and Scalable Infrastructure"), first.answer
+    assert third.answer.startswith("That is Training Optimization and Efficiency"), third.answer
+    # names in an answer's quotes list nothing: only its outline does
+    assert chat_engine.policy.toolbox.items_listed_in("“For example, OpenAI and Amazon hire …” [1]") == []
+
+
 def test_a_work_named_by_what_its_own_text_calls_it_is_the_referent(chat_engine):
     # "Chinchilla" is in the work's abstract, not in its title ("Training Compute-Optimal Large Language Models")
     assert chat_engine.policy.toolbox.named_references("who's the first author on the chinchilla one") == [18]

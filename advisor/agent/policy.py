@@ -88,7 +88,7 @@ class _StepClock:
 
 
 # bump when the tools, the intent features or the answerability features change: the stored rows are refitted
-FEATURES_VERSION = 18
+FEATURES_VERSION = 19
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -211,6 +211,15 @@ class OfflinePolicy:
             # not a part of the paper
             intents = about_a_cited_work(intents)
             intent = max(intents, key=intents.get)
+        # the paper's list items the latest answer that listed some named, in its order
+        listings = (box.items_listed_in(turn.answer) for turn in reversed(state.turns))
+        listed = next((items for items in listings if len(items) >= 2), []) if entities.ordinal is not None else []
+        item = listed[entities.ordinal] if len(listed) >= 2 and -len(listed) <= entities.ordinal < len(listed) else None
+        if item is not None:
+            # "whats the first one" after an answer listing a section's items: that item of the paper, not a work
+            intents = {**intents, intent: intents["section"], "section": intents[intent]}
+            intent = "section"
+            entities = replace(entities, ordinal=None)
         # After a role fit the previous "question" is a self-description, not a subject to carry over: the
         # follow-up is about the recommended role (resolved below), or stands alone when it names its own.
         after_fit = bool(state.last) and state.last.intent == "fit"
@@ -239,6 +248,8 @@ class OfflinePolicy:
             standalone = f"{text.rstrip()} — {antecedent}"  # "and do those people publish?": the role recommended
         else:
             antecedent = ""
+        if item is not None:
+            standalone = f"{text.rstrip()} — {item.name}"
         refs = list(entities.references)
         if not refs and state.last and intent in ("reference", "claim_check"):
             # A question that names no reference of its own ("who wrote it?", "did the paper quote her
@@ -310,10 +321,10 @@ class OfflinePolicy:
                 lambda: [e for e in box.definition_passages(named_roles[0], standalone) if e.passage.id not in have],
                 lambda ev: ", ".join(e.passage.id for e in ev) or "nothing new",
             )
-        checked = None  # a tool result already made while choosing the tool
+        checked = box.read_part(item, name_it=True) if item is not None else None  # a tool result made while choosing
         alone = role_alone(text) if intent in ("search", "section") and not entities.organisations else None
         definition = box.role_definition(alone) if alone and not box.named_works(text) else None
-        if definition is not None:
+        if definition is not None and checked is None:
             # "what does an MLE typically do?": the paper's definition of the role, read from its start (the
             # passage search still answers when clearly closer)
             checked = definition

@@ -158,6 +158,7 @@ def read_section(
     limit: int,
     idf: Mapping[str, float] | None = None,
     focus: Focus | None = None,
+    outline_similarity: float = 1.0,
 ) -> ToolResult:
     """The part the request names or is about, its sentences ranked for the request (and, in a follow-up,
     for its own words, below what the previous answer already quoted: `focus`)."""
@@ -175,7 +176,7 @@ def read_section(
     items = [o for o in inner if o.item and o.passages and o.passages[0] in part.passages]
     # the outline of a part the request names ("which skills does Section 3 list?"), unless the previous answer
     # gave it: a follow-up asks something of the part
-    outline = list_items(part, items) if strength >= 1.0 else []
+    outline = list_items(part, items) if strength >= outline_similarity else []
     if focus is not None and any(o.text in said for o in outline for said in focus.said):
         outline = []
     return ToolResult(
@@ -189,11 +190,14 @@ def read_section(
     )
 
 
-def read_from_start(part: Part, limit: int) -> ToolResult:
+def read_from_start(part: Part, limit: int, name_it: bool = False) -> ToolResult:
     """A part read from its first sentence on: a question that names only the part ("what does an ML engineer
-    do?" of a role's definition) asks what it says, and a definition says its gist first."""
+    do?" of a role's definition) asks what it says, and a definition says its gist first. `name_it`: the
+    question did not name the part ("whats the first one?"), so the answer says which it is."""
     sentences = [(p, s) for p in part.passages for s in split_sentences(p.text) if len(s.split()) >= 5][:limit]
     statements = []
+    if name_it and part.passages and part.name in part.passages[0].text:
+        statements.append(Statement(prompts.PART_NAMED.format(name=part.name), (part.passages[0].id,), (part.name,)))
     for passage, sentence in sentences:
         quote = quote_text(sentence).strip("“”")
         statements.append(

@@ -26,8 +26,8 @@ _REFERENCE_NUMBER = re.compile(
 )
 _NUMBER_OR_RANGE = re.compile(r"(\d{1,2})(?:\s*(?:[-–]|to)\s*(\d{1,2}))?")
 _ORDINAL_REFERENCE = re.compile(
-    r"\b(first|second|third|fourth|last|1st|2nd|3rd|4th)\s+"
-    r"(?:one|reference|source|citation|paper|work|of (?:those|them|these))\b",
+    r"\b(first|second|third|fourth|last|1st|2nd|3rd|4th)"
+    r"(?:\s+(?:one|reference|source|citation|paper|work|of (?:those|them|these))\b|\s*\?)",  # "and the third?"
     re.I,
 )
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "last": -1, "1st": 0, "2nd": 1, "3rd": 2, "4th": 3}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections import Counter
@@ -30,11 +31,15 @@ from .claims import UncitedSentence, check_claims
 from .fitting import definition_of
 from .references import described_reference, lookup_reference, named_references, named_works, where_cited, work_names
 from .results import Statement, ToolResult, returned_passage_ids
-from .sections import archetype_paragraphs, paper_parts, read_archetypes, read_from_start, read_section
+from .sections import Part, archetype_paragraphs, paper_parts, read_archetypes, read_from_start, read_section
 from .state import organisation_names
 from .table import TableView, lookup_table
 
 log = logging.getLogger(__name__)
+
+
+# the outline sentence of a list (prompts.SECTION_ITEMS, "Section 3 lists 7: A; B; …"), up to its citations
+_OUTLINE = re.compile(r"\blists \d+: ([^\[“]+)")
 
 
 class Toolbox:
@@ -257,12 +262,30 @@ class Toolbox:
     def role_definition(self, role: str) -> ToolResult | None:
         """The paper's definition of a role (its item in Section 4's list), read from its start."""
         part = next((p for p in self.parts if p.item and ROLE_MENTIONS[role].search(p.name)), None)
-        return read_from_start(part, self.settings.agent.quote_sentences) if part is not None else None
+        return self.read_part(part) if part is not None else None
+
+    def read_part(self, part: Part, name_it: bool = False) -> ToolResult:
+        """A part of the paper read from its start (`name_it`: saying first which part it is)."""
+        return read_from_start(part, self.settings.agent.quote_sentences, name_it)
+
+    def items_listed_in(self, answer: str) -> list[Part]:
+        """The labelled list items of the paper an answer's outline names ("Section 3 lists 7: …"), in its order;
+        names in its quotes ("For example, OpenAI …") list nothing."""
+        outline = " ".join(_OUTLINE.findall(answer))
+        named = [p for p in self.parts if p.item and p.name in outline]
+        return sorted(named, key=lambda p: outline.index(p.name))
 
     def section(self, request: str, focus: Focus | None = None) -> ToolResult:
         """A part of the paper for the request; `focus`: a follow-up's own words and what was said before."""
+        knobs = self.settings.agent
         return read_section(
-            request, self.parts, self.embedder, self.settings.agent.quote_sentences, self._idf(), focus=focus
+            request,
+            self.parts,
+            self.embedder,
+            knobs.quote_sentences,
+            self._idf(),
+            focus=focus,
+            outline_similarity=knobs.part_outline_similarity,
         )
 
     def organisation_archetypes(self, request: str, within: Sequence[Passage] = ()) -> ToolResult:

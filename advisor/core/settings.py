@@ -217,6 +217,11 @@ class AgentSettings(BaseSettings):
     part_name_similarity: float = Field(
         0.5, description="A follow-up names a part of the paper of its own at this cosine to the part's name."
     )
+    part_outline_similarity: float = Field(
+        0.8,
+        description="A reading of a part of the paper that is a list names its items first when the part's name is "
+        "this close to the question (1.0: the question names it outright).",
+    )
     uncited_claim_margin: float = Field(
         0.05,
         description="A claim check is about a sentence the paper cites nothing for when that sentence is closer "

@@ -122,6 +122,7 @@ CLAIM_UNCITED_CLOSEST = "The closest words in the sources we hold, from {source}
 QUOTE = "“{quote}”"
 SECTION_IS = "This is Section {number} of the paper, “{title}”"
 PART_IN_SECTION = "{part} is in Section {number} of the paper, “{title}”"
+PART_NAMED = "That is {name}"
 ARCHETYPES_IN_SECTION = "The organisation archetypes are in Section {number} of the paper, “{title}”"
 SECTION_ITEMS = "{part} lists {count}: {items}"
 AUDIT_NOT_READY = "The citation audit is still running, so I cannot give its verdicts yet; ask again in a minute."
