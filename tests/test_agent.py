@@ -1083,6 +1083,7 @@ def test_a_question_about_table_1_itself_gets_its_caption_and_what_the_paper_say
         ("What do research scientists do?", "Research Scientist"),
         ("what do ML engineers do day to day?", "ML Engineer"),
         ("do RE jobs need a phd", None),  # asks something of the role
+        ("do REs actually get to publish much?", None),
         ("research engineers vs research scientists?", None),  # two roles
         ("what does the paper say about deepmind's research engineers' hiring?", None),
     ],

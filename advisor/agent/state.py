@@ -96,13 +96,13 @@ def _organisation_pattern(surface: str) -> re.Pattern:
 
 def role_alone(text: str) -> str | None:
     """The one role a question is about when it asks nothing else of it ("what does an MLE typically do?",
-    "what do ML engineers do day to day?"): at most one word besides the role's name and the words that
-    ask or frame a question."""
+    "what do ML engineers do day to day?"): no word besides the role's name and the words that ask or frame a
+    question ("do REs get to publish?" asks about publishing)."""
     roles = [role for role, pattern in ROLE_MENTIONS.items() if pattern.search(text)]
     if len(roles) != 1:
         return None
     rest = ROLE_MENTIONS[roles[0]].sub(" ", text)
-    return roles[0] if len(set(focus_words(rest))) <= 1 else None
+    return None if focus_words(rest) else roles[0]
 
 
 def names_only(text: str, organisations: Mapping[str, str], works: Iterable[str] = ()) -> bool:
