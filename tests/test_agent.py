@@ -1126,6 +1126,20 @@ def test_an_ordinal_follow_up_after_a_sections_outline_reads_that_item(chat_engi
     assert chat_engine.policy.toolbox.items_listed_in("“For example, OpenAI and Amazon hire …” [1]") == []
 
 
+def test_a_first_person_question_later_in_a_fitted_conversation_is_about_the_recommended_role(chat_engine):
+    fitted, _, last = chat_engine.converse(
+        [
+            "im a software engineer, love deploying stuff and making inference fast, dont care about papers. what role",
+            "what mark does it get in table 1 for proposing novel algorithms",
+            "what tools would i be using?",
+        ]
+    )
+    assert fitted.fit.ranking[0].role == "ML Engineer", fitted.answer
+    search = next(s for s in last.steps if s.tool == "search_passages")
+    assert search.arguments["query"].endswith("— ML Engineer"), search.arguments
+    assert "TensorFlow Serving or TorchServe" in last.answer, last.answer
+
+
 def test_a_work_named_by_what_its_own_text_calls_it_is_the_referent(chat_engine):
     # "Chinchilla" is in the work's abstract, not in its title ("Training Compute-Optimal Large Language Models")
     assert chat_engine.policy.toolbox.named_references("who's the first author on the chinchilla one") == [18]

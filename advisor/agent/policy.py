@@ -17,10 +17,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..audit.polarity import FIRST_PERSON
 from ..core.cache import OnceCache
 from ..core.jsonl import load_jsonl
 from ..core.stored import stored_arrays
-from ..core.text import content_words, normalize_ws, strip_citations
+from ..core.text import content_words, normalize_ws, strip_citations, words_of
 from ..core.types import Answer, Claim, Evidence, Mode, Origin, Passage, Step
 from ..corpus import source_ref
 from ..grounding import encode_cached, remember_vectors
@@ -244,8 +245,10 @@ class OfflinePolicy:
             # "which companies employ them?" after an answer that led with a role the question did not name:
             # the follow-up is about that role, not about what the previous question asked
             standalone = resolved
-        elif after_fit and antecedent:
-            standalone = f"{text.rstrip()} — {antecedent}"  # "and do those people publish?": the role recommended
+        elif antecedent and (after_fit or (fitted and FIRST_PERSON & set(words_of(text)))):
+            # "and do those people publish?" right after a fit, or "what tools would I be using?" later on in a
+            # conversation that fitted a role: the role recommended
+            standalone = f"{text.rstrip()} — {antecedent}"
         else:
             antecedent = ""
         if item is not None:
