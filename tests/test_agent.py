@@ -1140,6 +1140,20 @@ def test_a_first_person_question_later_in_a_fitted_conversation_is_about_the_rec
     assert "TensorFlow Serving or TorchServe" in last.answer, last.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("describe fig 1 for me", "Roles Continuum"),
+        ("is there a figure showing how the team is wired together", "Cross-functional team topology"),
+    ],
+)
+def test_a_figure_is_read_as_its_whole_caption_title_included(chat_engine, question, title):
+    answer = chat_engine.ask(question)
+    assert "paper_section" in [s.tool for s in answer.steps], answer.steps
+    assert answer.answer.startswith("The caption of Figure"), answer.answer
+    assert f"“{title}." in answer.answer, answer.answer  # the short first sentence is the figure's title
+
+
 def test_a_work_named_by_what_its_own_text_calls_it_is_the_referent(chat_engine):
     # "Chinchilla" is in the work's abstract, not in its title ("Training Compute-Optimal Large Language Models")
     assert chat_engine.policy.toolbox.named_references("who's the first author on the chinchilla one") == [18]

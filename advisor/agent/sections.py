@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..core.text import content_words, split_sentences
+from ..core.text import content_words, split_sentences, strip_citations, strip_markdown
 from ..core.types import Evidence, Passage, PassageKind
 from ..fit import archetype_label, places_archetype
 from ..grounding import encode_cached
@@ -171,8 +171,8 @@ def read_section(
     inner = [o for o in parts if o is not part and len(o.passages) < len(part.passages)]
     own = [p for p in part.passages if not any(p in o.passages for o in inner if not o.item)] or part.passages
     statements = quote_sentences(request, own, embedder, limit, idf, reading_order_bonus=0.05, focus=focus)
-    if part.name.startswith(("Figure", "Table")):  # a caption is read whole
-        statements = quote_sentences(part.name, part.passages, embedder, 3, idf)
+    if part.name.startswith(("Figure", "Table")):  # a caption is read whole, its short title too
+        statements = [caption_statement(part.name, p) for p in part.passages]
     items = [o for o in inner if o.item and o.passages and o.passages[0] in part.passages]
     # the outline of a part the request names ("which skills does Section 3 list?"), unless the previous answer
     # gave it: a follow-up asks something of the part
@@ -187,6 +187,16 @@ def read_section(
         summary=f"read {part.name}",
         strength=strength,
         section=part.passages[0].section if part.passages else "",
+    )
+
+
+def caption_statement(name: str, caption: Passage) -> Statement:
+    """A caption quoted whole, without its label ("Fig. 3:"): its first sentence is the figure's title
+    ("Cross-functional team topology."), too short to be ranked as an answer sentence, but what it shows."""
+    text = strip_citations(strip_markdown(caption.text)).strip()
+    text = re.sub(r"^(?:Fig\.|Figure|Table)\s*\d+:\s*", "", text)
+    return Statement(
+        prompts.CAPTION_READS.format(part=name, caption=text), (caption.id,), (text,), quote=True, score=1.0
     )
 
 

@@ -97,6 +97,7 @@ TABLE_ALIKE = "Table 1 marks both the {role_a} and the {role_b} ✓✓ for {labe
 TABLE_KEY = "In the key of Table 1, {symbol} = {meaning}"
 TABLE_OVERVIEW = "Table 1 marks the {roles} on {count} skills and responsibilities: {labels}"
 TABLE_CAPTION = "Table 1's caption reads: “{caption}”"
+CAPTION_READS = "The caption of {part} reads: “{caption}”"
 TABLE_REMARK = "Of the table, the paper says: “{sentence}”"
 REFERENCE_ENTRY = "Reference {n} is {authors}'s {year}{kind} “{title}”"
 REFERENCE_LISTED = "The paper's reference list gives it as “{entry}”"
