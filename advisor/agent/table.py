@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from ..fit.roles import ROLE_MENTIONS
 from ..grounding import encode_cached
 from ..llm import prompts
 from .results import Statement, ToolResult
+from .sections import caption_statement
 
 _SYMBOL_PATTERN = r"✓✓|○/✓|✓|○"  # longest first: ✓✓ is not two ✓
 _KEY_ENTRY = re.compile(rf"({_SYMBOL_PATTERN})\s*=\s*([^;.]+)")
@@ -259,12 +260,7 @@ def table_statements(view: TableView) -> list[Statement]:
         )
     ]
     if view.caption is not None:
-        caption = view.caption.text.split("Table 1:", 1)[-1].strip(" *")
-        out.append(
-            Statement(
-                prompts.TABLE_CAPTION.format(caption=caption), (view.caption.id,), (caption,), quote=True, score=0.8
-            )
-        )
+        out.append(replace(caption_statement("Table 1", view.caption), score=0.8))
     out += [
         Statement(prompts.TABLE_REMARK.format(sentence=sentence), (p.id,), (sentence,), quote=True, score=0.7)
         for sentence, p in view.remarks

@@ -96,7 +96,6 @@ TABLE_COMPARE = "On {label}, Table 1 marks the {role_a} {cell_a} and the {role_b
 TABLE_ALIKE = "Table 1 marks both the {role_a} and the {role_b} ✓✓ for {labels}"
 TABLE_KEY = "In the key of Table 1, {symbol} = {meaning}"
 TABLE_OVERVIEW = "Table 1 marks the {roles} on {count} skills and responsibilities: {labels}"
-TABLE_CAPTION = "Table 1's caption reads: “{caption}”"
 CAPTION_READS = "The caption of {part} reads: “{caption}”"
 TABLE_REMARK = "Of the table, the paper says: “{sentence}”"
 REFERENCE_ENTRY = "Reference {n} is {authors}'s {year}{kind} “{title}”"
