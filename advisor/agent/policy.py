@@ -215,7 +215,7 @@ class OfflinePolicy:
         # the paper's list items the latest answer that listed some named, in its order
         listings = (box.items_listed_in(turn.answer) for turn in reversed(state.turns))
         listed = next((items for items in listings if len(items) >= 2), []) if entities.ordinal is not None else []
-        item = listed[entities.ordinal] if len(listed) >= 2 and -len(listed) <= entities.ordinal < len(listed) else None
+        item = listed[entities.ordinal] if listed and -len(listed) <= entities.ordinal < len(listed) else None
         if item is not None:
             # "whats the first one" after an answer listing a section's items: that item of the paper, not a work
             intents = {**intents, intent: intents["section"], "section": intents[intent]}

@@ -142,13 +142,16 @@ def quote_sentences(
     chosen = sorted((r for r in ranked if len(r[2].split()) >= 5), key=lambda r: -r[3])[:limit]
     if keep is not None:
         chosen += [r for r in ranked if keep(r[2]) and r not in chosen]
-    statements = []
-    for n, _, sentence, score in sorted(chosen, key=lambda r: (r[0], r[1])):
-        quote = quote_text(sentence).strip("“”")
-        statements.append(
-            Statement(prompts.QUOTE.format(quote=quote), (passages[n - 1].id,), (quote,), quote=True, score=score)
-        )
-    return statements
+    return [
+        quote_statement(passages[n - 1], sentence, score)
+        for n, _, sentence, score in sorted(chosen, key=lambda r: (r[0], r[1]))
+    ]
+
+
+def quote_statement(passage: Passage, sentence: str, score: float) -> Statement:
+    """A sentence of a passage, quoted as it reads there."""
+    quote = quote_text(sentence).strip("“”")
+    return Statement(prompts.QUOTE.format(quote=quote), (passage.id,), (quote,), quote=True, score=score)
 
 
 def read_section(
@@ -209,16 +212,7 @@ def read_from_start(part: Part, limit: int, name_it: bool = False) -> ToolResult
     if name_it and part.passages and part.name in part.passages[0].text:
         statements.append(Statement(prompts.PART_NAMED.format(name=part.name), (part.passages[0].id,), (part.name,)))
     for passage, sentence in sentences:
-        quote = quote_text(sentence).strip("“”")
-        statements.append(
-            Statement(
-                prompts.QUOTE.format(quote=quote),
-                (passage.id,),
-                (quote,),
-                quote=True,
-                score=1.0 - 0.01 * len(statements),
-            )
-        )
+        statements.append(quote_statement(passage, sentence, 1.0 - 0.01 * len(statements)))
     return ToolResult(
         tool="paper_section",
         arguments={"request": part.name, "part": part.name},
