@@ -819,6 +819,24 @@ def test_a_follow_up_after_a_role_fit_does_not_carry_the_profile_into_its_search
     assert first.fit.ranking[0].role in answer.standalone_question  # "those people": the recommended role
 
 
+def test_a_first_person_question_about_the_recommended_jobs_work_is_searched_not_refitted(chat_engine):
+    """ "Would I still have to write a lot of code?" after a fit asks what the recommended job involves (learned
+    from labelled post-fit questions in followups.jsonl); read as a profile it re-ran the fit on ten words."""
+    first, then = list(
+        chat_engine.converse(
+            [
+                "finishing a phd in NLP theory, 4 first-author acl/neurips papers. i mostly want to come up with "
+                "new algorithms and publish. which role should i target?",
+                "would i still have to write a lot of code?",
+            ]
+        )
+    )
+    assert first.mode == "fit" and first.fit.ranking[0].role == "Research Scientist"
+    assert then.intent == "search" and then.mode != "fit", then.answer
+    assert "Research Scientist" in then.standalone_question
+    assert "coding" in then.answer.lower(), then.answer
+
+
 def test_a_self_description_that_suffices_alone_starts_a_new_profile_and_one_that_does_not_adds_to_it(chat_engine):
     """The colleague's profile is not mixed with the asker's; the short addition joins the colleague's."""
     mine, colleague, addition = list(
