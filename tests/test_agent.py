@@ -22,6 +22,7 @@ from advisor.agent.claims import own_word_shares
 from advisor.agent.composer import compose_tool_answer
 from advisor.agent.fitting import self_descriptions
 from advisor.agent.planner import load_examples
+from advisor.agent.references import work_alone
 from advisor.agent.results import Reading
 from advisor.agent.sections import Part, choose_part, named_parts
 from advisor.agent.state import find_entities, leading_role, names_only, resolve_role_reference, role_alone
@@ -128,6 +129,33 @@ def test_a_reference_lookup_quotes_the_sources_two_sentences_that_answer(chat_en
     first = next(i for i, t in enumerate(texts) if t.startswith("On your question, the source says"))
     assert len(texts) > first + 1 and result.statements[first + 1].passage_ids[0].startswith("ref-18:")
     assert any("significantly undertrained" in t for t in texts[first:]), texts
+
+
+@pytest.mark.parametrize(
+    ("question", "alone"),
+    [
+        ("whats react?", True),
+        ("what does voyager actually do", True),
+        ("What is ZeRO?", True),
+        ("who wrote ReAct?", False),  # asks for its authors
+        ("how many GPUs did Megatron-LM use?", False),
+        ("what is reference 21?", False),  # by number: the lookup reads it, but names no work
+    ],
+)
+def test_a_question_that_names_a_work_and_asks_nothing_else_asks_what_it_is(chat_engine, question, alone):
+    assert work_alone(question, chat_engine.policy.toolbox.work_names) is alone
+
+
+def test_a_question_that_asks_what_a_work_is_reads_the_reference_and_the_works_text_in_order(chat_engine):
+    """ "whats react?" names ReAct and nothing else: the lookup says what it is, and its abstract goes on from
+    its opening (the contribution, "reasoning traces and task-specific actions in an interleaved manner"), not
+    the sentences closest to the two words "whats react". The opening sentence is quoted whole: "(e.g. chain-of-
+    thought prompting)" does not end it."""
+    answer = chat_engine.ask("whats react?")
+    assert answer.intent == "reference", answer.steps
+    assert answer.answer.startswith("Reference 21 is"), answer.answer
+    assert "interleaved manner" in answer.answer, answer.answer
+    assert "(e.g. chain-of-thought prompting) and acting" in answer.answer, answer.answer
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,7 @@ from .answerability import AnswerabilityModel, features
 from .composer import compose_tool_answer
 from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
+from .references import work_alone
 from .results import Reading, ToolResult, returned_passage_ids
 from .sections import archetype_name, names_a_part
 from .state import (
@@ -89,7 +90,7 @@ class _StepClock:
 
 
 # bump when the tools, the intent features or the answerability features change: the stored rows are refitted
-FEATURES_VERSION = 19
+FEATURES_VERSION = 20
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -212,6 +213,10 @@ class OfflinePolicy:
             # not a part of the paper
             intents = about_a_cited_work(intents)
             intent = max(intents, key=intents.get)
+        if intent in ("search", "off_topic") and len(box.named_works(text)) == 1 and work_alone(text, box.work_names):
+            # "whats react?": what the work is, from the reference lookup
+            intents = {**intents, intent: intents["reference"], "reference": intents[intent]}
+            intent = "reference"
         # the paper's list items the latest answer that listed some named, in its order
         listings = (box.items_listed_in(turn.answer) for turn in reversed(state.turns))
         listed = next((items for items in listings if len(items) >= 2), []) if entities.ordinal is not None else []

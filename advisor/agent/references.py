@@ -13,12 +13,21 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..audit import CitingSentence, citation_pairs
-from ..core.text import content_words, normalize_ws, shorten, spelled_initials, strip_citations, strip_markdown
+from ..core.text import (
+    content_words,
+    normalize_ws,
+    shorten,
+    spelled_initials,
+    split_sentences,
+    strip_citations,
+    strip_markdown,
+)
 from ..core.types import VERBATIM_KINDS, Evidence, Passage, PassageKind
 from ..corpus import Reference
 from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import Focus, quote_text, rank_sentences
+from ..qa.coverage import focus_words
 from .results import Reading, Statement, ToolResult
 
 KIND_WORDS = {
@@ -59,13 +68,23 @@ def work_names(ref: Reference) -> list[str]:
     return list(dict.fromkeys([head, *([first] if first != head and len(first) >= 5 else []), *ref.aliases]))
 
 
+def _name_pattern(name: str) -> re.Pattern:
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.I)
+
+
 def named_works(text: str, references: Mapping[int, Reference]) -> list[int]:
     """The cited works the text calls by the name their title leads with ("ReAct", "the ZeRO paper")."""
-    return [
-        n
-        for n, ref in references.items()
-        if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I) for name in work_names(ref))
-    ]
+    return [n for n, ref in references.items() if any(_name_pattern(name).search(text) for name in work_names(ref))]
+
+
+def work_alone(text: str, works: Iterable[str]) -> bool:
+    """Whether a question names a cited work and asks nothing else of it ("whats react?", "what does voyager
+    actually do?"): it asks what the work is, which the reference lookup answers (who, when, and its own text
+    read from the start), not a passage search for words the question does not have."""
+    rest = text
+    for name in sorted(works, key=len, reverse=True):
+        rest = _name_pattern(name).sub(" ", rest)
+    return rest != text and not focus_words(rest)
 
 
 def cited_for(request: str, citing: Sequence[CitingSentence], embedder, margin: float) -> tuple[list[int], float]:
@@ -216,7 +235,7 @@ def reference_statements(
         )
     if body is not None:
         first = strip_markdown(body.text).split("\n")[0]
-        sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+        sentence = next(iter(split_sentences(first)), "")  # "(e.g. chain-of-thought)" does not end it
         if len(sentence.split()) >= 5:
             out.append(
                 Statement(
@@ -361,24 +380,28 @@ def source_answer(
     said: str = "",
     score: float = 0.85,
     limit: int = 2,
+    from_start: bool = False,
 ) -> list[Statement]:
     """The sentences of the source's own text that best answer the request ("what do the scaling papers
     find?"), at most `limit`, leaving out the opening sentence the entry already quotes and what `said`
-    already holds. `own`: a follow-up's own words (the request is condensed with the question before it)."""
+    already holds. `own`: a follow-up's own words (the request is condensed with the question before it).
+    `from_start`: the request asks what the work is and nothing else, so its text is read in order."""
     focus = Focus(own=own) if own and own != request else None
     ranked = rank_sentences(request, [Evidence(p, 0.0, ()) for p in texts], embedder, order_bonus=0.0, focus=focus)
+    if from_start:
+        ranked.sort(key=lambda r: (r[0], r[1]))
     statements: list[Statement] = []
     for n, position, sentence, _ in ranked[: limit + 2]:  # best first
         if len(statements) >= limit:
             break
         if (texts[n - 1] is opening and position == 0) or (said and normalize_ws(sentence) in normalize_ws(said)):
-            if not statements:
+            if not statements and not from_start:
                 return []  # the best answer is already given
             continue
         quote = quote_text(sentence)
         # the first says what it is; the next reads as more of the same source's words
         text = (
-            prompts.REFERENCE_FINDS.format(quote=quote)
+            (prompts.REFERENCE_GOES_ON if from_start else prompts.REFERENCE_FINDS).format(quote=quote)
             if not statements
             else prompts.QUOTE.format(quote=quote.strip("“”"))
         )
@@ -457,7 +480,12 @@ def lookup_reference(
         found = reference_statements(ref, entries.get(n), header, body, cites_it, {k: v for k, v in where.items() if v})
         if len(matched) <= 2:  # about a work or two, not a list: what its own text says on the question
             found += source_answer(
-                request, [p for p in own if p.kind in VERBATIM_KINDS], body, embedder, limit=source_sentences
+                request,
+                [p for p in own if p.kind in VERBATIM_KINDS],
+                body,
+                embedder,
+                limit=source_sentences,
+                from_start=work_alone(request, work_names(ref)),
             )
         for s in found:
             statements.append(Statement(s.text, s.passage_ids, s.values, s.quote, s.score - 0.1 * rank))

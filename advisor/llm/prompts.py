@@ -103,6 +103,7 @@ REFERENCE_LISTED = "The paper's reference list gives it as “{entry}”"
 REFERENCE_LINK = "Its link is {url}"
 REFERENCE_SAYS = "The source begins: “{quote}”"
 REFERENCE_FINDS = "On your question, the source says: {quote}"
+REFERENCE_GOES_ON = "It goes on: {quote}"  # a question that asks what the work is: its text read in order
 REFERENCE_CITED_IN = "The paper cites it in Section {section}: “{quote}”"
 WORKS_CITED_IN = "The paper cites {works} in Section {section}: “{quote}”"
 REFERENCE_HELD = "Of reference {n} we hold {what}."

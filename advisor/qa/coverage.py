@@ -15,11 +15,12 @@ from ..core.stored import stored_arrays
 from ..core.text import STOPWORDS, content_words, stem, words_of
 from ..core.types import Evidence, Passage
 
-# Words every question about this corpus uses besides the stop words; they name no topic.
+# Words every question about this corpus uses besides the stop words; they name no topic. ("whats", "hows": the
+# contractions as people type them in a chat, without the apostrophe.)
 QUESTION_WORDS = frozenset(
     """what which who whom whose why how when where does do did is are was were can could should would will shall may
 might must tell explain describe say says list give name anyone someone something paper source sources role
-roles""".split()
+roles whats whos hows wheres whys""".split()
 )
 # Words that frame a question rather than name its topic: that the corpus never uses "insist" or "basis"
 # says nothing about whether it covers "why does OpenAI insist on ..." or "on what basis are ... evaluated".
