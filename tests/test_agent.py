@@ -137,6 +137,7 @@ def test_a_reference_lookup_quotes_the_sources_two_sentences_that_answer(chat_en
         ("whats react?", True),
         ("what does voyager actually do", True),
         ("What is ZeRO?", True),
+        ("what is memorizing transformers about?", True),  # a title of two words is typed whole
         ("who wrote ReAct?", False),  # asks for its authors
         ("how many GPUs did Megatron-LM use?", False),
         ("what is reference 21?", False),  # by number: the lookup reads it, but names no work
@@ -1259,7 +1260,10 @@ def test_a_follow_up_picks_the_earlier_reference_it_describes(chat_engine, quest
         ("ZeRO: Memory Optimizations Toward Training Trillion Parameter Models", ["ZeRO"]),
         ("Megatron-LM: Training Multi-Billion Parameter Language Models", ["Megatron-LM", "Megatron"]),
         ("LLM.int8(): 8-bit Matrix Multiplication for Transformers at Scale", ["LLM.int8()"]),  # no "LLM" alone
-        ("Research Engineering FAQs", []),
+        ("Research Engineering FAQs", ["Research Engineering FAQs"]),  # short enough to be typed whole
+        ("Memorizing Transformers", ["Memorizing Transformers"]),
+        ("Distilling the Knowledge in a Neural Network", []),  # a phrase people paraphrase
+        ("Research Engineer (job description)", []),
         ("Deep RL: from human preferences", []),  # a phrase, not a name
     ],
 )

@@ -57,11 +57,16 @@ def _surnames(ref: Reference) -> list[str]:
     return names
 
 
+_SHORT_TITLE = 3  # words: "Memorizing Transformers", "Research Engineering FAQs"
+
+
 def work_names(ref: Reference) -> list[str]:
     """What people call a work: the one-word name its title leads with ("ZeRO", "QLoRA", "Megatron-LM") and,
-    for a compound name, its first part when that is a word of its own ("Megatron"); and the names its own text
-    gives it ("Chinchilla")."""
+    for a compound name, its first part when that is a word of its own ("Megatron"); a title of a few words
+    whole ("Memorizing Transformers"); and the names its own text gives it ("Chinchilla")."""
     head, _, rest = ref.title.partition(":")
+    if not rest and len(head.split()) <= _SHORT_TITLE and "(" not in head:
+        return list(dict.fromkeys([head, *ref.aliases]))  # a title short enough to be typed whole
     if not rest or len(head.split()) != 1:
         return list(ref.aliases)
     first = re.split(r"[-.]", head)[0]
