@@ -908,6 +908,24 @@ def test_a_question_about_one_role_reads_the_papers_definition_of_it_beside_the_
     assert cited <= set(step.passages) | {p for s in answer.steps if s.tool == "search_passages" for p in s.passages}
 
 
+@pytest.mark.parametrize(
+    ("request_text", "fact"),
+    [
+        # Section 6's opening paragraph says it; no one archetype's paragraph does
+        (
+            "According to Section 6, which kind of organisation concentrates its hiring on the research side?",
+            "research-leaning side",
+        ),
+        ("how does the paper sum up hiring across all the organisation archetypes?", "slide along the continuum"),
+    ],
+)
+def test_a_request_about_the_archetypes_as_a_whole_quotes_the_paragraphs_that_speak_of_all(
+    chat_engine, request_text, fact
+):
+    result = chat_engine.policy.toolbox.organisation_archetypes(request_text)
+    assert any(fact in " ".join(s.values) for s in result.statements), [s.text for s in result.statements]
+
+
 def test_an_archetype_follow_up_that_names_none_asks_the_previous_archetype(chat_engine):
     first, second = list(
         chat_engine.converse(

@@ -317,7 +317,16 @@ def read_archetypes(
     order = sorted(candidates, key=lambda i: -best[i])
     asks_where = bool(ASKS_WHERE.search(request))  # "which section is the org archetype stuff in?": all of them
     focused = not asks_where and (float(best[order[0]] - best[order[1]]) > 0.05 if len(order) > 1 else True)
-    if focused:
+    # The opening and closing paragraphs answer a request about the archetypes as a whole ("what's the
+    # synthesis at the end of sec 6?") better than any one archetype's own: then they are quoted, before the
+    # list of archetypes when the request asks about all of them alike
+    general = [i for i in range(len(paragraphs)) if i not in candidates]
+    overview = [p for i in general for p in paragraphs[i]]
+    overall = bool(general) and not asks_where and max(best[i] for i in general) > best[order[0]]
+    if overall and focused:
+        statements = quote_sentences(request, overview, embedder, limit, idf)
+        what = "the archetypes as a whole"
+    elif focused:
         # what the tool is for: where the archetype sits and whom it hires, whatever else the request asks
         statements = quote_sentences(request, paragraphs[int(order[0])], embedder, limit, idf, keep=places_archetype)
         what = "one archetype"
@@ -330,6 +339,8 @@ def read_archetypes(
                 replace(s, score=float(best[i])) for s in quote_sentences(opening, group[:1], embedder, 1, idf)
             ]
         statements = statements[: max(limit, 7)]
+        if overall:
+            statements = quote_sentences(request, overview, embedder, 2, idf) + statements
         what = "every archetype"
     first = paragraphs[0][0]
     if asks_where and statements and first.section.isdigit():
