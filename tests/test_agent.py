@@ -141,10 +141,16 @@ def test_a_reference_lookup_quotes_the_sources_two_sentences_that_answer(chat_en
         ("who wrote ReAct?", False),  # asks for its authors
         ("how many GPUs did Megatron-LM use?", False),
         ("what is reference 21?", False),  # by number: the lookup reads it, but names no work
+        ("whats hinton's distillation paper actually about", True),  # by its author, in its title's words
+        ("what did huyen say about startups?", False),
+        ("what tools does toolformer use", False),  # words of its title, but asked of the work it names
+        ("what does the paper say deepmind research engineers do", False),  # an employer, not an author
     ],
 )
 def test_a_question_that_names_a_work_and_asks_nothing_else_asks_what_it_is(chat_engine, question, alone):
-    assert work_alone(question, chat_engine.policy.toolbox.work_names) is alone
+    box = chat_engine.policy.toolbox
+    called = box.named_references(question)
+    assert (len(called) == 1 and work_alone(question, box.references[called[0]])) is alone
 
 
 def test_a_question_that_asks_what_a_work_is_reads_the_reference_and_the_works_text_in_order(chat_engine):

@@ -90,7 +90,7 @@ class _StepClock:
 
 
 # bump when the tools, the intent features or the answerability features change: the stored rows are refitted
-FEATURES_VERSION = 22
+FEATURES_VERSION = 23
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -213,7 +213,8 @@ class OfflinePolicy:
             # not a part of the paper
             intents = about_a_cited_work(intents)
             intent = max(intents, key=intents.get)
-        if intent in ("search", "off_topic") and len(box.named_works(text)) == 1 and work_alone(text, box.work_names):
+        called = box.named_references(text)
+        if intent in ("search", "off_topic") and len(called) == 1 and work_alone(text, box.references[called[0]]):
             # "whats react?": what the work is, from the reference lookup
             intents = {**intents, intent: intents["reference"], "reference": intents[intent]}
             intent = "reference"

@@ -19,6 +19,7 @@ from ..core.text import (
     shorten,
     spelled_initials,
     split_sentences,
+    stem,
     strip_citations,
     strip_markdown,
 )
@@ -82,14 +83,23 @@ def named_works(text: str, references: Mapping[int, Reference]) -> list[int]:
     return [n for n, ref in references.items() if any(_name_pattern(name).search(text) for name in work_names(ref))]
 
 
-def work_alone(text: str, works: Iterable[str]) -> bool:
-    """Whether a question names a cited work and asks nothing else of it ("whats react?", "what does voyager
-    actually do?"): it asks what the work is, which the reference lookup answers (who, when, and its own text
-    read from the start), not a passage search for words the question does not have."""
+def work_alone(text: str, ref: Reference) -> bool:
+    """Whether a question names the cited work (by its name or an author's surname) and asks nothing else of
+    it ("whats react?", "what does voyager actually do?", "whats hinton's distillation paper about?": its other
+    words are its title's): it asks what the work is, which the reference lookup answers (who, when, and its own
+    text read from the start), not a passage search for words the question does not have."""
     rest = text
-    for name in sorted(works, key=len, reverse=True):
+    for name in sorted(work_names(ref), key=len, reverse=True):
         rest = _name_pattern(name).sub(" ", rest)
-    return rest != text and not focus_words(rest)
+    if rest != text:  # called by its name, any other word asks something of it ("what tools does toolformer use")
+        return not focus_words(rest)
+    if ref.kind != "arxiv-paper":
+        return False  # a posting or a page is called by its organisation, the employer a question is about
+    for surname in _surnames(ref):
+        rest = _name_pattern(surname).sub(" ", rest)
+    # called by an author, the words of its title say which of their works it is ("hinton's distillation paper")
+    title = {stem(w) for w in content_words(ref.title)}
+    return rest != text and all(stem(w) in title for w in focus_words(rest))
 
 
 def cited_for(request: str, citing: Sequence[CitingSentence], embedder, margin: float) -> tuple[list[int], float]:
@@ -490,7 +500,7 @@ def lookup_reference(
                 body,
                 embedder,
                 limit=source_sentences,
-                from_start=work_alone(request, work_names(ref)),
+                from_start=work_alone(request, ref),
             )
         for s in found:
             statements.append(Statement(s.text, s.passage_ids, s.values, s.quote, s.score - 0.1 * rank))
