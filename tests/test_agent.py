@@ -138,6 +138,7 @@ def test_a_reference_lookup_quotes_the_sources_two_sentences_that_answer(chat_en
         ("what does voyager actually do", True),
         ("What is ZeRO?", True),
         ("what is memorizing transformers about?", True),  # a title of two words is typed whole
+        ("whats the chinchilla finding", True),  # "finding", "gist", "takeaway": what it is about
         ("who wrote ReAct?", False),  # asks for its authors
         ("how many GPUs did Megatron-LM use?", False),
         ("what is reference 21?", False),  # by number: the lookup reads it, but names no work

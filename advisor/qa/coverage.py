@@ -33,7 +33,8 @@ actually really basically generally usually typically exactly eventually current
 mainly mostly often ever still even also instead rather pretty quite good bad better best worse worst big
 small huge tiny right wrong true false real okay sure like likely possible possibly probably guess think know
 knows learn pick picking picked get gets getting got take takes taking look looking looks come comes coming
-came go goes going went make makes making made keep keeps put puts resort resorting end ends ending day daily""".split()
+came go goes going went make makes making made keep keeps put puts resort resorting end ends ending day daily
+gist nutshell tldr takeaway takeaways finding findings""".split()
 )
 
 
