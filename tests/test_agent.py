@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -28,7 +29,7 @@ from advisor.agent.sections import Part, choose_part, named_parts
 from advisor.agent.state import find_entities, leading_role, names_only, resolve_role_reference, role_alone
 from advisor.core.jsonl import load_jsonl
 from advisor.core.text import spelled_initials
-from advisor.core.types import Mode, Origin, Passage, PassageKind, Step
+from advisor.core.types import Citation, Evidence, Mode, Origin, Passage, PassageKind, Step
 from advisor.fit import spelled_out_roles
 
 from .conftest import ROOT
@@ -853,6 +854,27 @@ def test_a_follow_up_after_a_role_fit_does_not_carry_the_profile_into_its_search
     answer = chat_engine.ask("and do those people get to publish much?", history)
     assert "three years" not in answer.standalone_question
     assert first.fit.ranking[0].role in answer.standalone_question  # "those people": the recommended role
+
+
+def test_what_a_tool_answer_quotes_from_the_passage_search_is_not_what_the_turn_was_about(chat_engine):
+    """The reference tool lists the four works the paper cites as simulators for evaluation; the passage search's
+    sentences quoted after them cite other works, which must not become "the last of those"."""
+    answer = chat_engine.ask("Which works does the paper cite as simulators for evaluating agents?")
+    assert turn_metadata(answer)["refs"][:4] == [28, 29, 30, 31], turn_metadata(answer)
+    # a search quote from WebArena's abstract, which no tool returned, cited after the tool's statements
+    webarena = next(p for p in chat_engine.answers.retriever.index.passages if p.id.startswith("ref-22:abstract"))
+    quoted = Citation(len(answer.citations) + 1, Evidence(webarena, 0.5, ("dense",)))
+    refs = turn_metadata(replace(answer, citations=(*answer.citations, quoted)))["refs"]
+    assert 22 not in refs, refs
+    follow_up = list(
+        chat_engine.converse(
+            [
+                "Which works does the paper cite as simulators for evaluating agents?",
+                "how truthful was the best model in the last of those?",
+            ]
+        )
+    )[1]
+    assert "58%" in follow_up.answer, follow_up.answer
 
 
 def test_a_first_person_question_about_the_recommended_jobs_work_is_searched_not_refitted(chat_engine):

@@ -663,19 +663,23 @@ def turn_metadata(answer: Answer) -> dict:
         for n in map(source_ref, step.passages)
         if n is not None
     ]
+    # A tool's answer also quotes the passage search's best sentences (with_search_quotes): what those cite is
+    # incidental, not what the turn was about ("the last of those" is the last work the tool listed)
+    by_tools = {pid for step in answer.steps if step.tool in TOOL_INTENTS.values() for pid in step.passages}
+    citations = [c for c in answer.citations if not by_tools or c.evidence.passage.id in by_tools]
     refs = (
         [n for n in asked if n in returned]
         + returned
         + asked
-        + [c.evidence.passage.ref for c in answer.citations if c.evidence.passage.ref]
+        + [c.evidence.passage.ref for c in citations if c.evidence.passage.ref]
     )
-    for c in answer.citations:  # the paper's reference entries name their number: "[4] Lakshman ..."
+    for c in citations:  # the paper's reference entries name their number: "[4] Lakshman ..."
         text = c.evidence.passage.text
         if c.evidence.passage.kind == "reference" and text.startswith("[") and "]" in text[:4]:
             refs.append(int(text[1 : text.index("]")]))
     if not asked:  # an answer that looked up no work: the works its quoted paper sentences cite come last
         # ("where does that come from?"); a list a tool gave keeps its order for "the last of those"
-        refs += [n for c in answer.citations if c.evidence.passage.doc == "paper" for n in c.evidence.passage.cites]
+        refs += [n for c in citations if c.evidence.passage.doc == "paper" for n in c.evidence.passage.cites]
     return {
         "intent": answer.intent,
         "refused": answer.mode == Mode.NOT_COVERED,

@@ -202,7 +202,7 @@ class AgentSettings(BaseSettings):
         0.3, description="A follow-up's sentence ranking lowers a sentence the previous answer already quoted by this."
     )
     search_quotes: int = Field(
-        1, description="Best passage-search sentences quoted after a tool's statements (those it did not cite)."
+        2, description="Best passage-search sentences quoted after a tool's statements (those it did not cite)."
     )
     source_sentences: int = Field(
         2,
