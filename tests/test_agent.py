@@ -185,6 +185,19 @@ def test_a_figure_asked_for_without_its_number_is_the_one_whose_caption_answers(
     assert chosen.name == part
 
 
+@pytest.mark.parametrize(
+    "request_text",
+    ["whats the main argument of the ai roles continuum paper in a nutshell?", "give me the gist of this paper"],
+)
+def test_the_gist_of_the_whole_paper_is_its_abstract(chat_engine, request_text):
+    """A request for the paper's gist names no part; the abstract is what summarises it (not the section whose
+    one sentence shares the most words), and its strength stays the closeness of the name "Abstract"."""
+    box = chat_engine.policy.toolbox
+    chosen, strength = choose_part(request_text, box.parts, box.embedder, box._idf())
+    assert chosen.name == "Abstract"
+    assert strength < chat_engine.settings.agent.part_name_similarity
+
+
 def test_describe_steps_is_one_line_of_what_the_tools_did():
     steps = [
         Step("planner", {}, "table 0.9", 1.0),

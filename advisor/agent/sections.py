@@ -64,9 +64,9 @@ def choose_part(
     request: str, parts: Sequence[Part], embedder, idf: Mapping[str, float] | None = None
 ) -> tuple[Part | None, float]:
     """An explicit "Section 7" / "Figure 4" / "Table 1" wins. Otherwise each part scores by how close its
-    name is to the request ("the limitations") plus how well its best sentence answers it ("what does the
-    paper list as future work?" is about the sentence, whatever the part is called). Returns the part and
-    the closeness of its name (the tool's strength)."""
+    name (or its description, prompts.PART_DESCRIPTIONS) is to the request ("the limitations") plus how well
+    its best sentence answers it ("what does the paper list as future work?" is about the sentence, whatever
+    the part is called). Returns the part and the closeness of its name (the tool's strength)."""
     # The last mention wins: a condensed follow-up ends with what the person asks about now.
     explicit = ([None] + list(_EXPLICIT.finditer(request)))[-1]
     if explicit:
@@ -86,8 +86,10 @@ def choose_part(
         parts = [part for part in parts if part.name.startswith(word)] or parts
     if not parts:
         return None, 0.0
-    vectors = encode_cached(embedder, [request] + [part.name for part in parts])
-    name_sims = vectors[1:] @ vectors[0]
+    names = [part.name for part in parts]
+    vectors = encode_cached(embedder, [request, *names, *(prompts.PART_DESCRIPTIONS.get(n, n) for n in names)])
+    name_sims = vectors[1 : 1 + len(parts)] @ vectors[0]
+    described_sims = vectors[1 + len(parts) :] @ vectors[0]
     passages = list({p.id: p for part in parts for p in part.passages}.values())
     best_sentence: dict[str, float] = {}
     for n, _, _, score in rank_sentences(
@@ -96,7 +98,7 @@ def choose_part(
         pid = passages[n - 1].id
         best_sentence[pid] = max(best_sentence.get(pid, -1.0), score)
     scores = [
-        float(name_sims[i]) + max((best_sentence.get(p.id, -1.0) for p in part.passages), default=-1.0)
+        float(described_sims[i]) + max((best_sentence.get(p.id, -1.0) for p in part.passages), default=-1.0)
         for i, part in enumerate(parts)
     ]
     best = int(np.argmax(scores))

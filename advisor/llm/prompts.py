@@ -114,6 +114,10 @@ PAPER_FRONT_MATTER = "Its front matter reads: “{line}”"
 # What the paper's front matter (title, author, contact) answers: a question closer to this than to any cited
 # work is about the paper itself ("who wrote this paper?", "is there a contact email for the author?").
 FRONT_MATTER_QUESTION = "Who is the author of this paper and how can I contact them by email?"
+# What a part of the paper is, beside its name, when choosing the part a request is about: a request for the
+# paper's gist ("what's the main point of the paper?", "give me the gist") is the abstract's. Its name alone
+# ("Abstract") says nothing of that to the encoder, and the part's strength stays its name's closeness.
+PART_DESCRIPTIONS = {"Abstract": "Abstract: the summary of the whole paper, its main argument in brief"}
 REFERENCE_NO_TEXT = "Of reference {n} we hold only the reference entry, no text of the source itself."
 CLAIM_SAYS = "The paper says, citing [{n}] in its text: “{quote}”"
 CLAIM_VERDICT = "The citation audit rates its citation of {source} “{verdict}”: {reason}"
