@@ -155,6 +155,24 @@ def test_a_question_that_names_a_work_and_asks_nothing_else_asks_what_it_is(chat
     assert (len(called) == 1 and work_alone(question, box.references[called[0]])) is alone
 
 
+@pytest.mark.parametrize(
+    ("question", "finding"),
+    [
+        ("who wrote voyager?", "disagrees on the authors: author 4: 'Mandlkar' vs 'Ajay Mandlekar'"),
+        ("the paper dates chip huyen's piece 2022, right?", "disagrees on the year: the paper says 2022"),
+    ],
+)
+def test_a_reference_answer_says_where_the_papers_entry_disagrees_with_the_source(chat_engine, question, finding):
+    """The audit's check of the reference list against the sources' own headers is said wherever the work is
+    looked up or its citation checked (a report of the advisor's own, citing the entry and the header), after
+    the date our copy gives (the evidence the year is checked against); a work whose entry agrees gets none."""
+    answer = chat_engine.ask(question)
+    assert finding in answer.answer, answer.answer
+    if "2022" in question:
+        assert answer.answer.index("its date as:") < answer.answer.index(finding)
+    assert "disagrees on" not in chat_engine.ask("who wrote the react paper?").answer
+
+
 def test_a_question_that_asks_what_a_work_is_reads_the_reference_and_the_works_text_in_order(chat_engine):
     """ "whats react?" names ReAct and nothing else: the lookup says what it is, and its abstract goes on from
     its opening (the contribution, "reasoning traces and task-specific actions in an interleaved manner"), not
@@ -540,7 +558,7 @@ def test_a_shorthand_is_read_as_the_initials_of_a_phrase(question, phrase, spell
         ),
         ("What does Figure 1 show?", ["spectrum"], "paper_section"),
         # the source file's own date, beside the year the paper gives
-        ("When was reference 4 posted?", ["dated 2025-02-17"], "references"),
+        ("When was reference 4 posted?", ["its date as: 2025-02-17"], "references"),
         # a part called by its own name is read, even when a sentence elsewhere shares more of the question
         ("What limitations do the authors acknowledge in the paper?", ["aspirational and uneven"], "paper_section"),
         ("What research are foundation-model platforms oriented toward?", ["efficiency"], "archetypes"),

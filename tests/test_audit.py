@@ -187,7 +187,8 @@ def test_metadata_mismatches_found_by_hand(result):
     assert (24, "authors") in mismatches  # the paper spells Mandlekar "Mandlkar"
     assert (12, "year") in mismatches  # the paper says 2022; references.json and the source say 2021
     author = next(m for m in result.metadata if (m.ref, m.field) == (24, "authors"))
-    assert "Mandlkar" in author.detail and "Mandlekar" in author.detail
+    # the name as the source spells it in full, which a reader can check
+    assert "'Mandlkar' vs 'Ajay Mandlekar' (spelling)" in author.detail
     assert (4, "authors") not in mismatches  # "Lakshman, A." is Aidan Lakshman
 
 

@@ -262,7 +262,7 @@ def check_claims(
         if n not in answered and YEAR.search(asked or request):
             # "the paper dates it 2022 — is that right?": the entry as printed beside the source's own date
             printed = paper_entries(passages_by_id.values()).get(n)
-            found = dating_statements(printed, entry, score=found[0].score + 0.01) + found
+            found = dating_statements(printed, entry, found[0].score + 0.01, references.get(n)) + found
         if n not in answered:  # what the source says on the question itself, beside what the audit matched
             answered.add(n)
             own = [p for p in passages_by_id.values() if p.doc == f"ref-{n}" and p.kind in VERBATIM_KINDS]

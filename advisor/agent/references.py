@@ -12,7 +12,7 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..audit import CitingSentence, citation_pairs
+from ..audit import CitingSentence, citation_pairs, compare_metadata, parse_paper_entry, parse_source_header
 from ..core.text import (
     content_words,
     normalize_ws,
@@ -240,7 +240,7 @@ def reference_statements(
         )
         if ref.url:
             out.append(Statement(prompts.REFERENCE_LINK.format(url=ref.url), cited, (ref.url,), score=0.7))
-    out += dating_statements(entry, header)
+    out += dating_statements(entry, header, ref=ref)
     provenance = header_field(header, "Provenance") if header is not None else ""
     if provenance:  # where our copy of the source comes from
         out.append(
@@ -333,9 +333,13 @@ def paper_entries(passages: Iterable[Passage]) -> dict[int, Passage]:
     }
 
 
-def dating_statements(entry: Passage | None, header: Passage | None, score: float = 0.65) -> list[Statement]:
-    """The entry as the paper prints it (where the work appeared, its year, editions) and the date our copy of
-    the source gives itself: what "the paper dates it 2022, is that right?" is answered with."""
+def dating_statements(
+    entry: Passage | None, header: Passage | None, score: float = 0.65, ref: Reference | None = None
+) -> list[Statement]:
+    """The entry as the paper prints it (where the work appeared, its year, editions), the date our copy of
+    the source gives itself, and where the audit's check of the entry against the source's own header finds
+    them disagreeing (an author misspelt, another year): what "the paper dates it 2022, is that right?" and "is
+    that author's name spelt right?" are answered with."""
     out: list[Statement] = []
     if entry is not None:
         printed = re.sub(r"^\[\d+\]\s*", "", strip_markdown(entry.text)).strip()
@@ -345,6 +349,19 @@ def dating_statements(entry: Passage | None, header: Passage | None, score: floa
     date = header_field(header, "Date") if header is not None else ""
     if date:
         out.append(Statement(prompts.REFERENCE_DATED.format(date=date), (header.id,), (date,), score=score - 0.03))
+    if ref is not None and entry is not None:
+        source = parse_source_header(header.text) if header is not None else None
+        printed_entry = parse_paper_entry(ref.id, re.sub(r"^\[\d+\]\s*", "", entry.text))
+        for check in compare_metadata(printed_entry, ref, source):
+            if check.status == "mismatch" and check.field != "entry":  # "entry": our data file, not the paper
+                out.append(
+                    Statement(
+                        prompts.REFERENCE_ENTRY_CHECK.format(field=check.field, detail=check.detail),
+                        tuple(p.id for p in (entry, header) if p is not None),
+                        score=score - 0.035,  # after the date it is checked against
+                        report=True,
+                    )
+                )
     return out
 
 

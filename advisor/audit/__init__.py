@@ -70,7 +70,13 @@ from .engine import (
     select_verdicts,
 )
 from .findings import Finding, ranked_findings
-from .metadata import MetadataCheck, compare_metadata, parse_paper_references, parse_source_header
+from .metadata import (
+    MetadataCheck,
+    compare_metadata,
+    parse_paper_entry,
+    parse_paper_references,
+    parse_source_header,
+)
 from .quotes import Quotation, QuoteCheck, find_quotations, lookup_quote
 from .report import audit_report_markdown
 from .sources import SourceText, load_source_text
@@ -118,6 +124,7 @@ __all__ = [
     "lookup_quote",
     "pair_id",
     "paper_sentences",
+    "parse_paper_entry",
     "parse_paper_references",
     "parse_source_header",
     "render_diff",

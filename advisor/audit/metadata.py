@@ -62,14 +62,19 @@ def parse_paper_references(paper_text: str) -> dict[int, PaperEntry]:
     if len(section) < 2:
         return entries
     for m in re.finditer(r"^- \[(\d+)\]\s+(.*)$", section[1], re.M):
-        n, text = int(m.group(1)), m.group(2).strip()
-        author_part = text.split(": ", 1)[0]
-        surnames = [s.strip() for s, _ in re.findall(r"([^,]+?), ((?:[A-Z][a-zà-ÿ]?\.\s?-?)+)", author_part)]
-        authors = tuple(surnames) if surnames else (author_part.strip(),)
-        year = re.search(r"\((\d{4})\)", text)
-        url = re.search(r"<(https?://[^>]+)>", text)
-        entries[n] = PaperEntry(n, text, authors, int(year.group(1)) if year else None, url.group(1) if url else "")
+        entries[int(m.group(1))] = parse_paper_entry(int(m.group(1)), m.group(2))
     return entries
+
+
+def parse_paper_entry(n: int, text: str) -> PaperEntry:
+    """One entry of the paper's reference list, without its "[n]": "Authors: Title. Venue (year)"."""
+    text = text.strip()
+    author_part = text.split(": ", 1)[0]
+    surnames = [s.strip() for s, _ in re.findall(r"([^,]+?), ((?:[A-Z][a-zà-ÿ]?\.\s?-?)+)", author_part)]
+    authors = tuple(surnames) if surnames else (author_part.strip(),)
+    year = re.search(r"\((\d{4})\)", text)
+    url = re.search(r"<(https?://[^>]+)>", text)
+    return PaperEntry(n, text, authors, int(year.group(1)) if year else None, url.group(1) if url else "")
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,8 @@ def compare_authors(paper: Sequence[str], other: Sequence[str]) -> list[str]:
     """Differences between the paper's author surnames and another author list, in order. An
     organisation matches its own name ("Amazon.com" ~ "Amazon")."""
     problems = []
-    others = [_surname(a) for a in other if a.lower() not in ("et al.", "et al")]
+    named = [a for a in other if a.lower() not in ("et al.", "et al")]
+    others = [_surname(a) for a in named]
     joined = norm(" ".join(other))
     if len(paper) == 1 and " " not in paper[0].strip() and (norm(paper[0]) in joined or joined in norm(paper[0])):
         return []
@@ -106,7 +112,8 @@ def compare_authors(paper: Sequence[str], other: Sequence[str]) -> list[str]:
         if a == b or (a and a in joined):
             continue
         ratio = difflib.SequenceMatcher(None, a, b).ratio()
-        problems.append(f"author {i + 1}: '{name}' vs '{others[i]}'" + (" (spelling)" if ratio >= 0.75 else ""))
+        full = re.sub(r"\s*\(.*\)$", "", named[i]).strip()  # "Ajay Mandlekar": the name a reader can check
+        problems.append(f"author {i + 1}: '{name}' vs '{full}'" + (" (spelling)" if ratio >= 0.75 else ""))
     return problems
 
 
