@@ -1279,6 +1279,21 @@ def test_a_figure_is_read_as_its_whole_caption_title_included(chat_engine, quest
     assert f"“{title}." in answer.answer, answer.answer  # the short first sentence is the figure's title
 
 
+@pytest.mark.parametrize(
+    ("text", "refs"),
+    [
+        # a first author is named in lower case too, though "kaplan" and "hoffmann" are words of the encoder's
+        # vocabulary; a person named comes before an organisation ("openai's" posting)
+        ("paper says scaling laws were essential for openai's gpt-3. does the kaplan abstract say that?", [17, 2]),
+        ("what did hoffmann et al find", [18]),
+        ("the guy who wrote it", []),  # Aurelia Guy is not the first author of [18]: a common word stays one
+        ("research scientists at meta", []),  # an organisation is named by its capital only
+    ],
+)
+def test_a_work_is_named_by_its_first_authors_surname_in_any_case(chat_engine, text, refs):
+    assert chat_engine.policy.toolbox.named_references(text) == refs
+
+
 def test_a_work_named_by_what_its_own_text_calls_it_is_the_referent(chat_engine):
     # "Chinchilla" is in the work's abstract, not in its title ("Training Compute-Optimal Large Language Models")
     assert chat_engine.policy.toolbox.named_references("who's the first author on the chinchilla one") == [18]

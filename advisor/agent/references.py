@@ -139,12 +139,29 @@ def names_author(request: str, surname: str, common: Container[str] = ()) -> boo
     return bool(re.search(rf"\b{re.escape(surname)}\b", request, flags))
 
 
+def names_an_author(request: str, ref: Reference, common: Container[str] = ()) -> bool:
+    """Whether the request names one of the work's authors. A person who leads the author list is named in
+    any case: a work is called by its first author ("the kaplan abstract", "hoffmann et al"), however common
+    a word the surname is in the encoder's vocabulary; the others, and organisations ("meta"), as above."""
+    lead = _lead_person(ref)
+    return any(names_author(request, s, () if s == lead else common) for s in _surnames(ref))
+
+
+def _lead_person(ref: Reference) -> str:
+    """The surname of the work's first author when that is a person ("Jared Kaplan"), not an organisation."""
+    first = ref.authors[0].strip() if ref.authors else ""
+    return first.split()[-1] if len(first.split()) > 1 and "," not in first else ""
+
+
 def named_references(
     request: str, references: Mapping[int, Reference], common: Container[str] = ()
 ) -> tuple[list[int], Reading]:
     """The works a request names by an author's surname, else by the work's own name ("the ZeRO paper"); no
     similarity is computed."""
-    by_author = [n for n, ref in references.items() if any(names_author(request, s, common) for s in _surnames(ref))]
+    by_author = [n for n, ref in references.items() if names_an_author(request, ref, common)]
+    # a person named is more particular than an organisation ("openai's gpt-3 … does the kaplan abstract say
+    # that?" asks of Kaplan's paper, not of OpenAI's posting)
+    by_author.sort(key=lambda n: not _lead_person(references[n]))
     if by_author:
         return by_author[:3], Reading.AUTHOR
     by_name = named_works(request, references)
