@@ -173,6 +173,18 @@ def test_a_reference_answer_says_where_the_papers_entry_disagrees_with_the_sourc
     assert "disagrees on" not in chat_engine.ask("who wrote the react paper?").answer
 
 
+def test_where_a_work_appeared_is_said_when_the_papers_entry_leaves_it_out(chat_engine):
+    """The paper lists GPTQ as an arXiv preprint; the arXiv record's "Year" line (our copy's date) says it was
+    published at ICLR 2023, and the audit notes the entry does not say so. A list of works is not lengthened by
+    such lines at the cost of one of its works."""
+    answer = chat_engine.ask(
+        "the paper lists gptq as just an arxiv preprint from 2022. did it not get into a conference?"
+    )
+    assert "Published at ICLR 2023" in answer.answer, answer.answer
+    listed = chat_engine.ask("Which works does the paper cite as simulators for evaluating agents?")
+    assert all(title in listed.answer for title in ("Holistic", "Multitask", "Imitation Game", "TruthfulQA")), listed
+
+
 def test_a_question_that_asks_what_a_work_is_reads_the_reference_and_the_works_text_in_order(chat_engine):
     """ "whats react?" names ReAct and nothing else: the lookup says what it is, and its abstract goes on from
     its opening (the contribution, "reasoning traces and task-specific actions in an interleaved manner"), not

@@ -350,35 +350,66 @@ def paper_entries(passages: Iterable[Passage]) -> dict[int, Passage]:
     }
 
 
+# A disagreement the audit found between the paper's entry and the source is said whenever the work is looked
+# up: above what the source says on the question (the entry is wrong, whatever was asked), with the entry as
+# printed and, when the year is what disagrees, the date our copy gives (the evidence it was checked against).
+_ENTRY_FINDING_SCORE = 0.86
+
+
 def dating_statements(
     entry: Passage | None, header: Passage | None, score: float = 0.65, ref: Reference | None = None
 ) -> list[Statement]:
     """The entry as the paper prints it (where the work appeared, its year, editions), the date our copy of
     the source gives itself, and where the audit's check of the entry against the source's own header finds
-    them disagreeing (an author misspelt, another year): what "the paper dates it 2022, is that right?" and "is
-    that author's name spelt right?" are answered with."""
+    them disagreeing (an author misspelt, another year) or the entry leaves out where the work appeared: what
+    "the paper dates it 2022, is that right?" and "is that author's name spelt right?" are answered with."""
+    findings = []
+    if ref is not None and entry is not None:
+        source = parse_source_header(header.text) if header is not None else None
+        printed_entry = parse_paper_entry(ref.id, re.sub(r"^\[\d+\]\s*", "", entry.text))
+        # "entry" compares our data file, not the paper; of the notes, a venue the entry leaves out or dates
+        # otherwise ("the source says it appeared at ICLR 2023") is the one a reader of the entry needs
+        findings = [
+            c
+            for c in compare_metadata(printed_entry, ref, source)
+            if c.field != "entry" and (c.status == "mismatch" or (c.status, c.field) == ("note", "venue"))
+        ]
+    wrong = {c.field for c in findings if c.status == "mismatch"}
     out: list[Statement] = []
     if entry is not None:
         printed = re.sub(r"^\[\d+\]\s*", "", strip_markdown(entry.text)).strip()
         out.append(
-            Statement(prompts.REFERENCE_LISTED.format(entry=printed), (entry.id,), (printed,), quote=True, score=score)
+            Statement(
+                prompts.REFERENCE_LISTED.format(entry=printed),
+                (entry.id,),
+                (printed,),
+                quote=True,
+                score=max(score, _ENTRY_FINDING_SCORE) if wrong else score,  # the entry found wrong, as printed
+            )
         )
-    date = header_field(header, "Date") if header is not None else ""
+    # a page gives its "Date"; an arXiv record its "Year" line (its versions and where it was published), which
+    # says more than a reader asks of most works: it ranks with the finding when the year is found wrong, next
+    # after the entry when the entry is silent on where the work appeared, and otherwise below the rest
+    page_date = header_field(header, "Date") if header is not None else ""
+    date = page_date or (header_field(header, "Year") if header is not None else "")
     if date:
-        out.append(Statement(prompts.REFERENCE_DATED.format(date=date), (header.id,), (date,), score=score - 0.03))
-    if ref is not None and entry is not None:
-        source = parse_source_header(header.text) if header is not None else None
-        printed_entry = parse_paper_entry(ref.id, re.sub(r"^\[\d+\]\s*", "", entry.text))
-        for check in compare_metadata(printed_entry, ref, source):
-            if check.status == "mismatch" and check.field != "entry":  # "entry": our data file, not the paper
-                out.append(
-                    Statement(
-                        prompts.REFERENCE_ENTRY_CHECK.format(field=check.field, detail=check.detail),
-                        tuple(p.id for p in (entry, header) if p is not None),
-                        score=score - 0.035,  # after the date it is checked against
-                        report=True,
-                    )
-                )
+        dated = (
+            max(score, _ENTRY_FINDING_SCORE)
+            if "year" in wrong
+            else score - 0.02
+            if findings
+            else score - (0.03 if page_date else 0.1)
+        )
+        out.append(Statement(prompts.REFERENCE_DATED.format(date=date), (header.id,), (date,), score=dated))
+    for check in findings:
+        out.append(
+            Statement(
+                prompts.REFERENCE_ENTRY_CHECK.format(field=check.field, detail=check.detail),
+                tuple(p.id for p in (entry, header) if p is not None),
+                score=max(score, _ENTRY_FINDING_SCORE) if check.status == "mismatch" else score - 0.035,
+                report=True,
+            )
+        )
     return out
 
 
