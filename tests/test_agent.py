@@ -185,6 +185,25 @@ def test_where_a_work_appeared_is_said_when_the_papers_entry_leaves_it_out(chat_
     assert all(title in listed.answer for title in ("Holistic", "Multitask", "Imitation Game", "TruthfulQA")), listed
 
 
+def test_a_follow_up_that_names_another_work_is_searched_in_that_work(chat_engine):
+    """After an answer about other works, "the toolformer one" is read in Toolformer's own text, not in the
+    work the previous answer led with."""
+    *_, last = chat_engine.converse(
+        ["what does the paper cite for agent benchmarks?", "what tools did the toolformer one hook up?"]
+    )
+    search = next(s for s in last.steps if s.tool == "search_passages")
+    assert search.arguments.get("within") == [25], last.steps
+
+
+def test_a_question_that_asks_for_an_amount_quotes_the_sentence_stating_it(chat_engine):
+    """ "how big did the memory get?" is answered by the sentence with the number ("up to 262K tokens"), which
+    shares fewer of the question's words than the work's sentences about memorizing."""
+    *_, last = chat_engine.converse(
+        ["which works does it cite for memory?", "how big did the memory get in memorizing transformers"]
+    )
+    assert "262K tokens" in last.answer, last.answer
+
+
 def test_a_question_that_asks_what_a_work_is_reads_the_reference_and_the_works_text_in_order(chat_engine):
     """ "whats react?" names ReAct and nothing else: the lookup says what it is, and its abstract goes on from
     its opening (the contribution, "reasoning traces and task-specific actions in an interleaved manner"), not

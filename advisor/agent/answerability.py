@@ -26,7 +26,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..core.text import STOPWORDS, content_words, stem, words_of
 from ..core.types import Evidence
-from ..qa import QUESTION_WORDS, Vocabulary
+from ..qa import ASKS_QUANTITY, QUESTION_WORDS, Vocabulary
 from .planner import INTENTS, question_words
 
 FEATURES = (
@@ -39,11 +39,6 @@ FEATURES = (
     "tool_strength",
     *(f"p_{intent}" for intent in INTENTS),
     "text_prior",
-)
-_QUANTITY = re.compile(
-    r"\b(how many|how much|how long|how often|what percentage|what proportion|what share|salary|salaries|"
-    r"cost|price|number of|headcount)\b",
-    re.I,
 )
 
 
@@ -99,7 +94,7 @@ def features(
         else 1.0
     )
     unknown = len(vocabulary.unknown(words, word_similarity)) / len(words) if words else 0.0
-    quantity = float(bool(_QUANTITY.search(question)) and not states_quantity(question, evidence))
+    quantity = float(bool(ASKS_QUANTITY.search(question)) and not states_quantity(question, evidence))
     return np.array(
         [
             dense[0] if dense else 0.0,

@@ -12,7 +12,7 @@ from ..core.settings import Settings
 from ..core.text import content_words, normalize_ws, sentence_spans, stem, strip_citations, strip_markdown
 from ..core.types import Answer, Citation, Claim, Evidence, Origin, Passage, PassageKind
 from ..grounding import encode_cached
-from .coverage import FRAMING_WORDS, QUESTION_WORDS
+from .coverage import ASKS_QUANTITY, FRAMING_WORDS, QUESTION_WORDS
 from .draft import is_instruction_like
 
 
@@ -79,6 +79,7 @@ def rank_sentences(
     said = " ".join(_said_key(s) for s in focus.said)
     scores = []
     asks_for_works = bool(_ASKS_FOR_WORKS.search(question))
+    asks_quantity = bool(ASKS_QUANTITY.search(own or question))
     for (n, _, sentence, is_reference), sim in zip(candidates, sims):
         overlap = word_share(weights, sentence)
         rank_bonus = order_bonus * (len(evidence) - n)
@@ -86,7 +87,10 @@ def rank_sentences(
         penalty = 0.3 if is_reference and not asks_for_works else 0.0
         if said and _said_key(quote_text(sentence)) in said:  # quoted by an earlier answer
             penalty += focus.repeat_penalty
-        scores.append(float(sim) + 0.5 * overlap + rank_bonus - penalty)
+        # a question that asks for an amount ("how big did the memory get?") is answered by a sentence stating
+        # a number ("up to 262K tokens"), not only by the one sharing most of its words
+        number = 0.1 if asks_quantity and re.search(r"\d", strip_citations(sentence)) else 0.0
+        scores.append(float(sim) + 0.5 * overlap + rank_bonus + number - penalty)
     ranked: list[tuple[int, int, str, float]] = []
     seen: set[str] = set()
     for idx in np.argsort(-np.asarray(scores)):

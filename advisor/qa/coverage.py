@@ -129,13 +129,14 @@ def assess_coverage(
     )
     if share < settings.answer.coverage_min_word_share:
         return Coverage(False, best, unknown, f"no passage mentions most of the question's words ({share:.0%})")
-    if _QUANTITY.search(question) and not any(re.search(r"\d", e.passage.text) for e in evidence[:3]):
+    if ASKS_QUANTITY.search(question) and not any(re.search(r"\d", e.passage.text) for e in evidence[:3]):
         return Coverage(False, best, unknown, "the question asks for a quantity and no retrieved passage states one")
     return Coverage(True, best, unknown, "covered")
 
 
-_QUANTITY = re.compile(
-    r"\b(how many|how much|how long|how often|what percentage|what proportion|rate|salary|"
-    r"salaries|cost|price|number of)\b",
+# A question that asks for an amount: the answer is a number ("how many GPUs", "what scale", "the salary")
+ASKS_QUANTITY = re.compile(
+    r"\b(how many|how much|how long|how often|how big|how large|what scale|what size|what percentage|"
+    r"what proportion|what share|salary|salaries|cost|price|number of|headcount)\b",
     re.I,
 )
