@@ -204,6 +204,15 @@ def test_a_question_that_asks_for_an_amount_quotes_the_sentence_stating_it(chat_
     assert "262K tokens" in last.answer, last.answer
 
 
+def test_a_work_we_hold_no_text_of_is_searched_in_what_the_paper_says_of_it(chat_engine):
+    """Reference 3 (DeepMind's posting) is held as its entry only: asked within it, the search adds the paper's
+    passages that cite it, not nothing."""
+    box = chat_engine.policy.toolbox
+    found = box.search("what does that posting look for in candidates?", within=[3])
+    citing = [e for e in found if "conversation" in e.found_by]
+    assert citing and all(e.passage.doc == "paper" and 3 in e.passage.cites for e in citing), found
+
+
 def test_a_question_that_asks_what_a_work_is_reads_the_reference_and_the_works_text_in_order(chat_engine):
     """ "whats react?" names ReAct and nothing else: the lookup says what it is, and its abstract goes on from
     its opening (the contribution, "reasoning traces and task-specific actions in an interleaved manner"), not

@@ -152,7 +152,10 @@ class Toolbox:
         vector = encode_cached(self.retriever.embedder, [asked or query])[0]
         focused = []
         for ref in list(dict.fromkeys(within))[:2]:
-            for passage, sim in self.retriever.best_in_source(ref, vector, self.settings.agent.focus_passages):
+            n = self.settings.agent.focus_passages
+            # a work we hold no text of (a job posting we have only the entry of) is known by what the paper says
+            # of it: "what does the paper say that posting looks for?"
+            for passage, sim in self.retriever.best_in_source(ref, vector, n) or self._citing(ref, vector, n):
                 if passage.id not in have or lead:
                     have.add(passage.id)
                     focused.append(Evidence(passage, score, ("conversation",), {"dense_sim": sim}))
@@ -160,6 +163,14 @@ class Toolbox:
             moved = {e.passage.id for e in focused}
             return focused + [e for e in evidence if e.passage.id not in moved]
         return evidence + focused
+
+    def _citing(self, ref: int, vector, n: int) -> list[tuple[Passage, float]]:
+        """The paper's passages that cite [ref], closest to the vector first."""
+        citing = [p for p in self.passages if p.doc == "paper" and ref in p.cites and p.kind != PassageKind.REFERENCE]
+        if not citing:
+            return []
+        sims = encode_cached(self.embedder, [p.text for p in citing]) @ vector
+        return [(citing[i], float(sims[i])) for i in np.argsort(-sims)[:n]]
 
     def _fused_with_own_words(self, evidence: list[Evidence], asked: str) -> list[Evidence]:
         """The condensed question's search fused (reciprocal rank) with a search for the follow-up's own words:
