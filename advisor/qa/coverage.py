@@ -137,6 +137,6 @@ def assess_coverage(
 # A question that asks for an amount: the answer is a number ("how many GPUs", "what scale", "the salary")
 ASKS_QUANTITY = re.compile(
     r"\b(how many|how much|how long|how often|how big|how large|what scale|what size|what percentage|"
-    r"what proportion|what share|salary|salaries|cost|price|number of|headcount)\b",
+    r"what proportion|what share|rate|salary|salaries|cost|price|number of|headcount)\b",
     re.I,
 )
