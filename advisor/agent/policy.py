@@ -295,9 +295,9 @@ class OfflinePolicy:
                 intent = max(intents, key=intents.get)
                 # the question is about that work now, not about what the previous question asked
                 standalone = f"{text.rstrip()} — {box.references[within[0]].title}"
-        elif intent == "search" and within and follow_up and set(box.named_works(text)) - set(within):
+        elif intent == "search" and within and follow_up and set(named_here := box.named_works(text)) - set(within):
             # "what tools did the toolformer one hook up?" after an answer about other works: the work it names
-            within, focused = tuple(box.named_works(text)[:2]), True
+            within, focused = tuple(named_here[:2]), True
         elif (
             follow_up
             and not entities

@@ -363,10 +363,11 @@ def dating_statements(
     the source gives itself, and where the audit's check of the entry against the source's own header finds
     them disagreeing (an author misspelt, another year) or the entry leaves out where the work appeared: what
     "the paper dates it 2022, is that right?" and "is that author's name spelt right?" are answered with."""
+    listed = re.sub(r"^\[\d+\]\s*", "", entry.text) if entry is not None else ""  # the entry without its "[n]"
     findings = []
     if ref is not None and entry is not None:
         source = parse_source_header(header.text) if header is not None else None
-        printed_entry = parse_paper_entry(ref.id, re.sub(r"^\[\d+\]\s*", "", entry.text))
+        printed_entry = parse_paper_entry(ref.id, listed)
         # "entry" compares our data file, not the paper; of the notes, a venue the entry leaves out or dates
         # otherwise ("the source says it appeared at ICLR 2023") is the one a reader of the entry needs
         findings = [
@@ -377,7 +378,7 @@ def dating_statements(
     wrong = {c.field for c in findings if c.status == "mismatch"}
     out: list[Statement] = []
     if entry is not None:
-        printed = re.sub(r"^\[\d+\]\s*", "", strip_markdown(entry.text)).strip()
+        printed = strip_markdown(listed).strip()
         out.append(
             Statement(
                 prompts.REFERENCE_LISTED.format(entry=printed),
