@@ -256,6 +256,18 @@ def test_follow_up_sentences_answer_its_own_words_not_what_was_already_quoted(pl
     assert "T-shaped" not in follow_up
 
 
+def test_an_answer_can_quote_the_sentence_the_window_cut_put_next_door(plain_engine):
+    # "This DevOps-style approach to ML (sometimes called MLOps) ..." points back to the sentence before it
+    # ("containerize their training code (Docker, Kubernetes)"), which the paragraph's cut put in another window
+    evidence = plain_engine.retrieve("What does the paper say about MLOps?")
+    ranked = {e.passage.id for e in evidence if e.found_by != ("window",)}
+    windows = [e for e in evidence if e.found_by == ("window",)]
+    assert windows and all(e.passage.id not in ranked for e in windows)
+    assert evidence[-len(windows) :] == windows  # the ranked passages keep their places
+    answer = plain_engine.ask("What does the paper say about MLOps?")
+    assert "Docker, Kubernetes" in answer.answer, answer.answer
+
+
 def test_follow_up_answer_uses_the_rewritten_question(plain_engine):
     history = [
         {"role": "user", "content": "What do research scientists do at Amazon?"},

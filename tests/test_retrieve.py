@@ -64,6 +64,17 @@ def test_citation_expansion_pulls_the_cited_source(retriever):
     assert all(e.found_by == ("citation",) for e in expanded[len(hits) :])
 
 
+def test_adjacent_windows_are_the_neighbours_cut_from_the_same_paragraph(retriever):
+    cut = [p for p in retriever.index.passages if p.id.endswith(".1") and p.doc == "paper"]
+    assert cut, "some paper paragraph is longer than one window"
+    middle = cut[0]
+    base = middle.id.removesuffix(".1")
+    neighbours = [p.id for p in retriever.adjacent_windows(middle)]
+    assert neighbours[0] == f"{base}.0" and all(n.startswith(base + ".") for n in neighbours)
+    whole = next(p for p in retriever.index.passages if p.doc == "paper" and p.kind == "paragraph" and "." not in p.id)
+    assert retriever.adjacent_windows(whole) == []
+
+
 def test_the_closest_source_passages_come_from_the_sources_asked_for(retriever):
     vector = retriever.embedder.encode(["the primary goal of a research engineer"])[0]
     anywhere = retriever.best_in_sources(vector, n=4)

@@ -106,7 +106,18 @@ class AnswerEngine:
         evidence = self.retriever.search(question, self.settings.answer.passages)
         expanded = self.retriever.expand_citations(evidence[:2], question)
         extra = [e for e in expanded[len(evidence[:2]) :] if e.passage.kind != PassageKind.REFERENCE]
-        return evidence + extra[:2]
+        found = evidence + extra[:2]
+        # The windows around the best hit: a paragraph is cut into windows of a few sentences, and the sentence
+        # that answers is often the one the cut put next door (the all-reduce example, then the research
+        # engineer's "correct for it with importance sampling"). They come last, so the ranked passages keep
+        # their places (what the planner and the answerability features read).
+        have = {e.passage.id for e in found}
+        windows = [
+            Evidence(p, evidence[0].score * 0.5, ("window",), {"via": evidence[0].passage.id})
+            for p in (self.retriever.adjacent_windows(evidence[0].passage) if evidence else [])
+            if p.id not in have
+        ]
+        return found + windows
 
     def stream(self, question: str, history: Sequence[dict] | None = None) -> Iterator[dict]:
         """Events: {"type": "status"|"token", "text"} ... then {"type": "answer", "answer": Answer}."""

@@ -157,6 +157,15 @@ class Retriever:
             hits = []
         return [(self.index.by_id[pid], sim) for pid, sim in hits if pid in self.index.by_id]
 
+    def adjacent_windows(self, passage: Passage) -> list[Passage]:
+        """The windows before and after a passage that was cut from the same paragraph ("paper:5:03.1" ->
+        ".0" and ".2"); none for a paragraph kept whole."""
+        base, dot, window = passage.id.rpartition(".")
+        if not dot or not window.isdigit():
+            return []
+        ids = (f"{base}.{int(window) - 1}", f"{base}.{int(window) + 1}")
+        return [self.index.by_id[pid] for pid in ids if pid in self.index.by_id]
+
     def expand_citations(self, evidence: list[Evidence], query: str | None = None, per_ref: int = 1) -> list[Evidence]:
         """For each paper passage citing [n], add source n's reference entry and its best
         passage (closest to the query, or to the citing passage). Off by default in search."""
