@@ -797,6 +797,40 @@ def test_asking_what_a_part_of_the_paper_cites_reads_its_citations_not_the_close
     assert {28, 29, 30, 31} <= set(result.refs), result.refs
 
 
+@pytest.mark.parametrize(
+    "request_, expected, not_expected",
+    [
+        # the asking words ("sources", "paper", "cite") are closest to a sentence about papers' authors [1]
+        ("for evaluation, which sources does the paper cite?", {28, 29, 31}, {1}),
+        # "agents" alone is closest to the agent-stack sentence [21-24]; the topic is memory
+        ("what does it cite for memory in agents", {26, 27}, {21, 22, 23, 24}),
+        # the paragraph named says where; "planners" and "tool registries" say what for
+        ("Which refs does the agent-frameworks paragraph use for planners and for tool registries?", {21, 25}, {23}),
+    ],
+)
+def test_what_the_paper_cites_for_a_topic_is_matched_on_the_topic_not_the_asking_words(
+    chat_engine, request_, expected, not_expected
+):
+    result = chat_engine.policy.toolbox.reference(request_)
+    assert result.reading == Reading.CITED_FOR, result
+    assert expected <= set(result.refs) and not not_expected & set(result.refs), result.refs
+
+
+def test_a_follow_up_naming_one_of_several_works_just_listed_is_searched_in_that_one(chat_engine):
+    """After an answer listing ReAct [21] and Toolformer [25], "the toolformer one" is read in Toolformer's own
+    text, not in the work the list led with."""
+    listed, last = chat_engine.converse(
+        [
+            "which references does the paper cite for planners and tool registries?",
+            "what tools did the toolformer one hook up?",
+        ]
+    )
+    looked_up = next(s for s in listed.steps if s.tool == "references")
+    assert looked_up.arguments["refs"][:2] == [21, 25], listed.steps
+    search = next(s for s in last.steps if s.tool == "search_passages")
+    assert search.arguments.get("within") == [25], last.steps
+
+
 def test_a_claim_check_of_a_sentence_the_paper_cites_nothing_for_says_so_and_finds_the_source_words(chat_engine):
     answer = chat_engine.ask(
         "Does the paper's claim that 'an RE's primary responsibility is enabling, contributing to, and "

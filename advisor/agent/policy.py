@@ -90,7 +90,7 @@ class _StepClock:
 
 
 # bump when the tools, the intent features or the answerability features change: the stored rows are refitted
-FEATURES_VERSION = 31
+FEATURES_VERSION = 32
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -295,8 +295,9 @@ class OfflinePolicy:
                 intent = max(intents, key=intents.get)
                 # the question is about that work now, not about what the previous question asked
                 standalone = f"{text.rstrip()} — {box.references[within[0]].title}"
-        elif intent == "search" and within and follow_up and set(named_here := box.named_works(text)) - set(within):
-            # "what tools did the toolformer one hook up?" after an answer about other works: the work it names
+        elif intent == "search" and within and follow_up and set(named_here := box.named_works(text)) - {*within[:1]}:
+            # "what tools did the toolformer one hook up?" after an answer about other works, or about several
+            # that it leads with another one of: the work it names
             within, focused = tuple(named_here[:2]), True
         elif (
             follow_up

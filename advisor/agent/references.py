@@ -102,6 +102,18 @@ def work_alone(text: str, ref: Reference) -> bool:
     return rest != text and all(stem(w) in title for w in focus_words(rest))
 
 
+# Words that ask for citations, or say where in the paper, rather than name what they are for ("which refs does
+# the agent-frameworks paragraph use for planners?")
+# "the agent tooling part", "that section": where in the paper, not a topic ("the point in Section 3" is one)
+_PLACE = re.compile(
+    r"\b(?:the|that|this)\s+(?:(?!(?:in|of|on|about|for)\b)[\w-]+\s+){0,2}(?:part|paragraph|section|passage|bit)\b",
+    re.I,
+)
+CITATION_WORDS = frozenset(
+    "cite cites cited citing ref refs reference references work works paper papers section paragraph sentence".split()
+)
+
+
 def cited_for(request: str, citing: Sequence[CitingSentence], embedder, margin: float) -> tuple[list[int], float]:
     """What the paper cites for a topic ("What does the paper cite for scaling laws?"): the citation whose
     attributed words (the audit's cut: the cited term, clause or sentence) are closest to the request, with
@@ -111,7 +123,11 @@ def cited_for(request: str, citing: Sequence[CitingSentence], embedder, margin: 
     if not pairs or not request.strip():
         return [], 0.0
     words = [strip_citations(strip_markdown(p.attributed)).strip() or p.sentence.text for p in pairs]
-    vectors = encode_cached(embedder, [request] + words)
+    # the topic alone is compared: "for evaluation, which sources does the paper cite?" is about evaluation,
+    # and its asking words ("sources", "paper", "cite") are closest to a sentence about authors of papers; "the
+    # agent tooling part cites some eval benchmarks" says where the citations are, and what they are for
+    topic = " ".join(w for w in focus_words(_PLACE.sub(" ", request)) if w not in CITATION_WORDS) or request
+    vectors = encode_cached(embedder, [topic] + words)
     # a shorthand the request uses for the cited words ("RLHF") names them as surely as their own words
     sims = np.array(
         [1.0 if spelled_initials(request, w) else float(s) for w, s in zip(words, vectors[1:] @ vectors[0])]
