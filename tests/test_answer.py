@@ -258,7 +258,7 @@ def test_follow_up_sentences_answer_its_own_words_not_what_was_already_quoted(pl
 
 def test_an_answer_can_quote_the_sentence_the_window_cut_put_next_door(plain_engine):
     # "This DevOps-style approach to ML (sometimes called MLOps) ..." points back to the sentence before it
-    # ("containerize their training code (Docker, Kubernetes)"), which the paragraph's cut put in another window
+    # ("Tools like Docker, Kubernetes, or cloud ML services ..."), which the paragraph's cut put in another window
     evidence = plain_engine.retrieve("What does the paper say about MLOps?")
     ranked = {e.passage.id for e in evidence if e.found_by != ("window",)}
     windows = [e for e in evidence if e.found_by == ("window",)]
