@@ -102,13 +102,13 @@ def work_alone(text: str, ref: Reference) -> bool:
     return rest != text and all(stem(w) in title for w in focus_words(rest))
 
 
-# Words that ask for citations, or say where in the paper, rather than name what they are for ("which refs does
-# the agent-frameworks paragraph use for planners?")
 # "the agent tooling part", "that section": where in the paper, not a topic ("the point in Section 3" is one)
 _PLACE = re.compile(
     r"\b(?:the|that|this)\s+(?:(?!(?:in|of|on|about|for)\b)[\w-]+\s+){0,2}(?:part|paragraph|section|passage|bit)\b",
     re.I,
 )
+# Words that ask for citations, or say where in the paper, rather than name what they are for ("which refs does
+# the agent-frameworks paragraph use for planners?")
 CITATION_WORDS = frozenset(
     "cite cites cited citing ref refs reference references work works paper papers section paragraph sentence".split()
 )

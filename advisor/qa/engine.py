@@ -108,9 +108,9 @@ class AnswerEngine:
         extra = [e for e in expanded[len(evidence[:2]) :] if e.passage.kind != PassageKind.REFERENCE]
         found = evidence + extra[:2]
         # The windows around the best hit: a paragraph is cut into windows of a few sentences, and the sentence
-        # that answers is often the one the cut put next door (the all-reduce example, then the research
-        # engineer's "correct for it with importance sampling"). They come last, so the ranked passages keep
-        # their places (what the planner and the answerability features read).
+        # that answers is often the one the cut put next door ("This DevOps-style approach to ML (sometimes called
+        # MLOps) …" follows "Tools like Docker, Kubernetes …"). They come last, so the ranked passages keep their
+        # places (what the planner and the answerability features read).
         have = {e.passage.id for e in found}
         windows = [
             Evidence(p, evidence[0].score * 0.5, ("window",), {"via": evidence[0].passage.id})
