@@ -816,6 +816,26 @@ def test_what_the_paper_cites_for_a_topic_is_matched_on_the_topic_not_the_asking
     assert expected <= set(result.refs) and not not_expected & set(result.refs), result.refs
 
 
+@pytest.mark.parametrize(
+    "question, refs",
+    [
+        ("which works does the paper point to for model quantization?", {14, 15}),
+        ("paper says practitioners need to understand parallelism - what does it cite for that", {9, 10}),
+    ],
+)
+def test_a_question_asking_what_the_paper_cites_for_a_topic_is_answered_by_the_references_tool(
+    chat_engine, question, refs
+):
+    """The intent model reads these as a passage search; the references tool reads what the paper cites for
+    the topic, so it answers, with the works' titles."""
+    answer = chat_engine.ask(question)
+    looked_up = next((s for s in answer.steps if s.tool == "references"), None)
+    assert answer.intent == "reference" and looked_up is not None, answer.steps
+    assert refs <= set(looked_up.arguments["refs"]), looked_up.arguments
+    titles = {14: "GPTQ", 15: "QLoRA", 9: "Megatron", 10: "ZeRO"}
+    assert all(titles[n].lower() in answer.answer.lower() for n in refs), answer.answer
+
+
 def test_a_follow_up_naming_one_of_several_works_just_listed_is_searched_in_that_one(chat_engine):
     """After an answer listing ReAct [21] and Toolformer [25], "the toolformer one" is read in Toolformer's own
     text, not in the work the list led with."""

@@ -41,7 +41,7 @@ from .answerability import AnswerabilityModel, features
 from .composer import compose_tool_answer
 from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
-from .references import work_alone
+from .references import asks_cited, work_alone
 from .results import Reading, ToolResult, returned_passage_ids
 from .sections import archetype_name, names_a_part
 from .state import (
@@ -90,7 +90,7 @@ class _StepClock:
 
 
 # bump when the tools, the intent features or the answerability features change: the stored rows are refitted
-FEATURES_VERSION = 32
+FEATURES_VERSION = 33
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -341,6 +341,17 @@ class OfflinePolicy:
             # "what does an MLE typically do?": the paper's definition of the role, read from its start (the
             # passage search still answers when clearly closer)
             checked = definition
+        if (
+            not refs
+            and intent in ("search", "section")
+            and asks_cited(text)
+            and not box.named_works(text)
+            and box.reference(standalone, []).reading == Reading.CITED_FOR
+        ):
+            # "which works does the paper point to for model quantization?": a request for what the paper cites is
+            # the references tool's when it reads what the paper cites for that topic
+            intents = {**intents, intent: intents["reference"], "reference": intents[intent]}
+            intent = "reference"
         if not refs and intent in ("reference", "claim_check"):
             # Named by author, title or topic rather than number ("the Chinchilla paper", "Matsukawa's quote"):
             # the reference lookup by name, else the source the passage search found first.

@@ -187,6 +187,11 @@ def named_references(
 _CITES = re.compile(r"\b(?:cites?|cited|citing|points? to)\b", re.I)
 
 
+def asks_cited(request: str) -> bool:
+    """Whether a request asks what the paper cites ("which benchmarks does the agent-tooling part cite?")."""
+    return bool(_CITES.search(request))
+
+
 def match_references(
     request: str,
     numbers: Sequence[int],
@@ -231,8 +236,7 @@ def match_references(
     for_topic, topic_best = cited_for(request, citing, embedder, cited_for_margin)
     for_topic = [n for n in for_topic if n in candidates]
     # "which benchmarks does the agent-tooling part cite?" asks what the paper cites, however close a title is
-    asks_cited = bool(_CITES.search(request))
-    if for_topic and (topic_best > best or asks_cited) and topic_best >= min_similarity:
+    if for_topic and (topic_best > best or asks_cited(request)) and topic_best >= min_similarity:
         return [n for n in for_topic if n in references][:6], topic_best, Reading.CITED_FOR
     if best < min_similarity:
         return (candidates[:6], min_similarity, Reading.YEAR) if named_years else ([], best, Reading.NONE)
