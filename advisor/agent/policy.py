@@ -341,21 +341,18 @@ class OfflinePolicy:
             # "what does an MLE typically do?": the paper's definition of the role, read from its start (the
             # passage search still answers when clearly closer)
             checked = definition
-        if (
-            not refs
-            and intent in ("search", "section")
-            and asks_cited(text)
-            and not box.named_works(text)
-            and box.reference(standalone, []).reading == Reading.CITED_FOR
-        ):
+        looked_up = None  # the reference lookup by name or topic, made once
+        if not refs and intent in ("search", "section") and asks_cited(text) and not box.named_works(text):
             # "which works does the paper point to for model quantization?": a request for what the paper cites is
             # the references tool's when it reads what the paper cites for that topic
-            intents = {**intents, intent: intents["reference"], "reference": intents[intent]}
-            intent = "reference"
+            looked_up = box.reference(standalone, [])
+            if looked_up.reading == Reading.CITED_FOR:
+                intents = {**intents, intent: intents["reference"], "reference": intents[intent]}
+                intent = "reference"
         if not refs and intent in ("reference", "claim_check"):
             # Named by author, title or topic rather than number ("the Chinchilla paper", "Matsukawa's quote"):
             # the reference lookup by name, else the source the passage search found first.
-            named = box.reference(standalone, [])
+            named = looked_up or box.reference(standalone, [])
             if intent == "reference" and named.refs and named.strength < 0.9:
                 # "does the paper cite a source for those Microsoft job-posting quotes?": when the sentence the
                 # question is about cites nothing, that is the answer, not the reference closest to its topic
