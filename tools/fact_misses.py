@@ -14,7 +14,6 @@ Run: .venv/bin/python tools/fact_misses.py [--list] [SET ...]   (default: every 
 from __future__ import annotations
 
 import argparse
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -34,18 +33,9 @@ KINDS = (
     "not in the corpus",
     "off-topic answered",
 )
-_WINDOW = re.compile(r"^(?P<base>.+)\.(?P<n>\d+)$")  # "paper:3:02.1": window 1 of a cut paragraph
 
 
-def neighbour_windows(passage: Passage, by_id: dict[str, Passage]) -> list[Passage]:
-    match = _WINDOW.match(passage.id)
-    if not match:
-        return []
-    n = int(match.group("n"))
-    return [by_id[pid] for pid in (f"{match.group('base')}.{n - 1}", f"{match.group('base')}.{n + 1}") if pid in by_id]
-
-
-def where(group: list[str], answer: Answer, by_id: dict[str, Passage]) -> str:
+def where(group: list[str], answer: Answer, by_id: dict[str, Passage], retriever) -> str:
     def holds(passages) -> bool:
         return any(alt.lower() in p.text.lower() for p in passages for alt in group)
 
@@ -53,7 +43,7 @@ def where(group: list[str], answer: Answer, by_id: dict[str, Passage]) -> str:
     returned = [by_id[pid] for step in answer.steps for pid in step.passages if pid in by_id]
     if holds(cited):
         return KINDS[0]
-    if holds(n for p in cited for n in neighbour_windows(p, by_id)):
+    if holds(n for p in cited for n in retriever.adjacent_windows(p)):
         return KINDS[1]
     if holds(returned):
         return KINDS[2]
@@ -82,7 +72,7 @@ def main() -> None:
                 for group in facts:
                     if any(alt.lower() in answer.answer.lower() for alt in group):
                         continue
-                    kind = where(group, answer, by_id)
+                    kind = where(group, answer, by_id, engine.answers.retriever)
                     tally[kind] += 1
                     if args.list:
                         print(f"{conversation['id']}#{i}  {kind}  {turn['q']}  {group[:2]}")
