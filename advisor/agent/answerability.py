@@ -2,9 +2,9 @@
 on labelled covered and uncovered questions — never by one word of the question being absent.
 
 Features: the best and top-3 dense similarity, the best BM25 score, the IDF-weighted share of the question's
-content words the best passages hold, the share of its words the corpus has no near neighbour for, whether
-it asks for a quantity no retrieved passage states, the intent probabilities, the strength of the tool
-result, and a text prior: a logistic regression over the question's MiniLM vector and its TF-IDF words fitted on
+content words the best passages hold, the share of its words the corpus has no near neighbour for, whether it
+names something the corpus never does ("Reflexion", "FSDP", "Netflix"), whether it asks for a quantity no
+retrieved passage states, the intent probabilities, the strength of the tool result, and a text prior: a logistic regression over the question's MiniLM vector and its TF-IDF words fitted on
 the same labels (stacked out of fold, so it learns what kind of question the corpus answers, e.g. head counts and
 pay it never does). A logistic regression on standardised features gives P(covered); below a threshold the advisor says
 the sources do not cover the question.
@@ -35,6 +35,7 @@ FEATURES = (
     "best_bm25",
     "word_share",
     "unknown_share",
+    "unknown_name",
     "quantity_unstated",
     "tool_strength",
     *(f"p_{intent}" for intent in INTENTS),
@@ -102,6 +103,7 @@ def features(
             float(np.log1p(bm25)),
             share,
             unknown,
+            float(bool(vocabulary.unknown_names(question))),
             quantity,
             tool_strength,
             *(intents.get(intent, 0.0) for intent in INTENTS),
@@ -131,25 +133,37 @@ class AnswerabilityModel:
         threshold: float | None,
         max_false_refusals: float,
         text_regularization: float = 1.0,
+        splits: int = 10,
     ) -> AnswerabilityModel:
         """Fit P(covered). The text prior is fitted on the questions' vectors and enters the training rows out of
         fold (so the main model cannot lean on its memory of them). The threshold, unless given, is calibrated
         on out-of-fold probabilities: the highest one that refuses at most `max_false_refusals` of the covered
         training questions (a refused covered question costs the user more than an answered off-topic one,
-        which still cites only what it quotes)."""
-        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+        which still cites only what it quotes), the median over `splits` random splits."""
         words = question_words().fit(list(questions))
         text = _text_features(vectors, words, questions)
         text_model = LogisticRegression(C=text_regularization, max_iter=2000, class_weight="balanced")
-        prior = cross_val_predict(clone(text_model), text, y, cv=folds, method="predict_proba")[:, 1]
-        text_model.fit(text, y)
-        x = np.column_stack([x, prior])
         pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced"))
-        pipeline.fit(x, y)
-        if threshold is None:
-            oof = cross_val_predict(clone(pipeline), x, y, cv=folds, method="predict_proba")[:, 1]
+
+        def out_of_fold(seed: int) -> tuple[np.ndarray, np.ndarray]:
+            """The rows with the text prior predicted out of fold, and the main model's out-of-fold P(covered)."""
+            folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+            prior = cross_val_predict(clone(text_model), text, y, cv=folds, method="predict_proba")[:, 1]
+            rows = np.column_stack([x, prior])
+            return rows, cross_val_predict(clone(pipeline), rows, y, cv=folds, method="predict_proba")[:, 1]
+
+        def refusal_quantile(oof: np.ndarray) -> float:
             covered = np.sort(oof[y == 1])
-            threshold = float(covered[int(np.floor(max_false_refusals * len(covered)))]) if len(covered) else 0.5
+            return float(covered[int(np.floor(max_false_refusals * len(covered)))]) if len(covered) else 0.5
+
+        rows, oof = out_of_fold(0)
+        text_model.fit(text, y)
+        pipeline.fit(rows, y)
+        if threshold is None:
+            # The quantile of a few hundred out-of-fold probabilities moves with the split (0.07-0.11 over ten
+            # splits): the median over several splits is the calibration, not whichever one split happened to give
+            quantiles = [refusal_quantile(oof)] + [refusal_quantile(out_of_fold(seed)[1]) for seed in range(1, splits)]
+            threshold = float(np.median(quantiles))
         return cls(pipeline, text_model, words, threshold)
 
     def probability(self, row: np.ndarray, vector: np.ndarray, question: str) -> float:

@@ -203,6 +203,25 @@ def joined_compounds(text: str) -> list[str]:
     return [c.replace("-", "").lower() for c in _COMPOUND.findall(text)]
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9](?:[\w.+-]*[A-Za-z0-9])?")
+
+
+def written_names(text: str) -> list[str]:
+    """The words a text writes as names: with a capital after the first letter ("xAI", "FSDP", "DeepSpeed"),
+    capitalised past the opening word ("Netflix", "Reflexion"), or letters mixed with digits ("H100s", "gpt2")."""
+    tokens = _TOKEN.findall(text)
+    return [
+        t
+        for i, t in enumerate(tokens)
+        if len(t) > 1
+        and (
+            any(c.isupper() for c in t[1:])
+            or (i > 0 and t[0].isupper())
+            or (any(c.isdigit() for c in t) and any(c.isalpha() for c in t))
+        )
+    ]
+
+
 def words_of(text: str) -> list[str]:
     """Lower-case words; hyphenated compounds split ("research-to-engineering" -> three words)."""
     return _WORD.findall(strip_markdown(text).lower())

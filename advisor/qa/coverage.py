@@ -12,7 +12,7 @@ import numpy as np
 
 from ..core.settings import Settings
 from ..core.stored import stored_arrays
-from ..core.text import STOPWORDS, content_words, stem, words_of
+from ..core.text import STOPWORDS, content_words, joined_compounds, stem, words_of, written_names
 from ..core.types import Evidence, Passage
 
 # Words every question about this corpus uses besides the stop words; they name no topic. ("whats", "hows": the
@@ -53,6 +53,8 @@ class Vocabulary:
         self.idf = {w: float(np.log(1 + n / c)) for w, c in df.items()}
         self.default_idf = float(np.log(1 + n))
         self.stems = frozenset(stem(w) for w in words) | frozenset(words)
+        # "GPT-2" is also written "gpt2", "Megatron-LM" "MegatronLM"
+        self.compounds = frozenset(c for p in passages for c in joined_compounds(p.index_text))
         self.words = words
         self._embedder = embedder
         self._cache_file = cache_file
@@ -70,6 +72,21 @@ class Vocabulary:
         if 4 <= len(word) < 8 and any(w.startswith(word) and len(w) > len(word) for w in self.words):
             return True
         return len(word) >= 6 and bool(difflib.get_close_matches(word, self.words, n=1, cutoff=0.85))
+
+    def unknown_names(self, text: str) -> tuple[str, ...]:
+        """The names the text writes ("Reflexion", "FSDP", "Netflix") that the corpus never has, in any
+        spelling: a name is there or not, where a word may have a synonym (no neighbour check)."""
+
+        def known(word: str) -> bool:
+            word = word.lower()
+            return len(word) < 3 or word in self.stems or stem(word) in self.stems or self.spelled_like_known(word)
+
+        return tuple(
+            name
+            for name in written_names(text)
+            if name.lower().replace("-", "") not in self.compounds
+            and not all(known(part) for part in re.split(r"[-.+]", name) if part)
+        )
 
     def unknown(self, words: Sequence[str], min_similarity: float) -> tuple[str, ...]:
         """The words with neither an exact (stemmed) match nor a close neighbour in the corpus."""
