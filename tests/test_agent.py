@@ -669,6 +669,21 @@ def test_the_refusal_threshold_does_not_hang_on_one_split_of_the_rows():
     assert spread(10) < 0.7 * spread(1)
 
 
+@pytest.mark.parametrize(
+    ("turns", "within"),
+    [
+        # a first question the planner reads as off-topic ("how many ..."): searched in the work it names
+        (["How many GPUs did Megatron-LM train on?"], [9]),
+        # a follow-up naming one of the two works just listed, follow-up or not
+        (["Which two works does the paper cite for parallelism?", "what scale did Megatron train at?"], [9]),
+    ],
+)
+def test_a_question_naming_a_cited_work_is_searched_in_that_work(chat_engine, turns, within):
+    answer = list(chat_engine.converse(turns))[-1]
+    searches = [s.arguments for s in answer.steps if s.tool == "search_passages"]
+    assert searches and searches[0].get("within") == within, searches
+
+
 def test_names_the_corpus_has_in_another_spelling_are_known(chat_engine):
     vocabulary = chat_engine.answers.vocabulary()
     assert written_names("Is ZeRO faster than xAI's FSDP on H100s, per Netflix?") == [

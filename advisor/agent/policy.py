@@ -90,7 +90,7 @@ class _StepClock:
 
 
 # bump when the tools, the intent features or the answerability features change: the stored rows are refitted
-FEATURES_VERSION = 35
+FEATURES_VERSION = 36
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -287,6 +287,9 @@ class OfflinePolicy:
         )
         within = (state.last.cited_refs or state.last.entities.references) if state.last else ()
         focused = False
+        # the passage search answers a question the planner read as off-topic too, if answerability lets it:
+        # "how many GPUs did Megatron train on?" is asked of Megatron-LM's own text either way
+        searched = intent in ("search", "off_topic")
         if entities.ordinal is not None and state.last:  # "the second one": that one of the previous turn's
             earlier = state.recent("references")
             if -len(earlier) <= entities.ordinal < len(earlier):
@@ -295,9 +298,9 @@ class OfflinePolicy:
                 intent = max(intents, key=intents.get)
                 # the question is about that work now, not about what the previous question asked
                 standalone = f"{text.rstrip()} — {box.references[within[0]].title}"
-        elif intent == "search" and within and follow_up and set(named_here := box.named_works(text)) - {*within[:1]}:
-            # "what tools did the toolformer one hook up?" after an answer about other works, or about several
-            # that it leads with another one of: the work it names
+        elif searched and within and (named_here := box.named_works(text)) and set(named_here) != set(within):
+            # "what tools did the toolformer one hook up?" after an answer about other works, or "what scale did
+            # megatron train at?" after one about Megatron-LM and ZeRO: the work it names
             within, focused = tuple(named_here[:2]), True
         elif (
             follow_up
@@ -308,7 +311,7 @@ class OfflinePolicy:
         ):
             # "what does it actually measure?" after "what is reference 23?": asked of that work's own text
             within, focused = state.last.cited_refs[:1], True
-        elif intent == "search" and not within and not entities.organisations:
+        elif searched and not within and not entities.organisations:
             # "what does the Christiano RLHF paper show?", "how big a model did Megatron-LM train?": a cited
             # work named by its name or author is read in its own text, not only where the search lands (an
             # organisation's name is not a work's, though its posting's title holds it)
