@@ -4,10 +4,11 @@ on labelled covered and uncovered questions — never by one word of the questio
 Features: the best and top-3 dense similarity, the best BM25 score, the IDF-weighted share of the question's
 content words the best passages hold, the share of its words the corpus has no near neighbour for, whether it
 names something the corpus never does ("Reflexion", "FSDP", "Netflix"), whether it asks for a quantity no
-retrieved passage states, the intent probabilities, the strength of the tool result, and a text prior: a logistic regression over the question's MiniLM vector and its TF-IDF words fitted on
-the same labels (stacked out of fold, so it learns what kind of question the corpus answers, e.g. head counts and
-pay it never does). A logistic regression on standardised features gives P(covered); below a threshold the advisor says
-the sources do not cover the question.
+retrieved passage states, the intent probabilities, the strength of the tool result, and a text prior: a
+logistic regression over the question's MiniLM vector and its TF-IDF words fitted on the same labels (stacked out
+of fold, so it learns what kind of question the corpus answers, e.g. head counts and pay it never does). A
+logistic regression on standardised features gives P(covered); below a threshold the advisor says the sources do
+not cover the question.
 """
 
 from __future__ import annotations
