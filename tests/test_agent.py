@@ -620,6 +620,19 @@ def test_each_tool_answers_with_cited_sentences(chat_engine, question, facts, to
     assert all(c.citations for c in answer.claims if c.origin != Origin.NOTE)
 
 
+@pytest.mark.parametrize(
+    ("question", "heading"),
+    [
+        ("what is sec 2 about?", "Hybrid Roles in Leading AI Organizations"),
+        ("Summarise Section 6 for me", "Organizational Demand Along the Research–Engineering Continuum"),
+    ],
+)
+def test_a_numbered_section_asked_about_as_a_whole_is_named_by_its_heading(chat_engine, question, heading):
+    answer = chat_engine.ask(question)
+    assert "paper_section" in [s.tool for s in answer.steps]
+    assert heading in answer.answer, answer.answer
+
+
 def test_a_framing_word_absent_from_the_corpus_is_no_reason_to_refuse(chat_engine):
     answer = chat_engine.ask("Compare the research scientist and applied scientist roles in two sentences.")
     assert answer.mode != Mode.NOT_COVERED

@@ -184,10 +184,15 @@ def read_section(
     outline = list_items(part, items) if strength >= outline_similarity else []
     if focus is not None and any(o.text in said for o in outline for said in focus.said):
         outline = []
+    # which section it is, when asked where, or when a numbered section is asked about as a whole ("whats section
+    # 5 about?": its heading says what it is about)
+    says_which = bool(ASKS_WHERE.search(request)) or (
+        part.name.startswith("Section") and strength >= outline_similarity
+    )
     return ToolResult(
         tool="paper_section",
         arguments={"request": request, "part": part.name},
-        statements=tuple((where_it_is(part, statements) if ASKS_WHERE.search(request) else []) + outline + statements),
+        statements=tuple((where_it_is(part, statements) if says_which else []) + outline + statements),
         passages=part.passages,
         summary=f"read {part.name}",
         strength=strength,
