@@ -717,6 +717,12 @@ def test_the_claim_check_gives_the_audit_verdict_and_says_when_we_hold_no_text(c
     assert "no-source-text" in answer.answer
 
 
+def test_who_wrote_a_source_says_what_the_source_says_of_its_author(chat_engine):
+    answer = chat_engine.ask("Who wrote reference 6?")
+    assert "Belinda Zeng" in answer.answer
+    assert "head of applied science and engineering" in answer.answer, answer.answer
+
+
 def test_a_follow_up_resolves_through_the_conversation_state(chat_engine):
     first, second = list(chat_engine.converse(["Who wrote reference 12?", "what year was it published?"]))
     assert "Huyen" in first.answer

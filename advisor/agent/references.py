@@ -278,6 +278,9 @@ def reference_statements(
         if ref.url:
             out.append(Statement(prompts.REFERENCE_LINK.format(url=ref.url), cited, (ref.url,), score=0.7))
     out += dating_statements(entry, header, ref=ref)
+    author = header_field(header, "Author") if header is not None else ""
+    if "(" in author:  # who the author is, as the source describes them ("head of applied science …")
+        out.append(Statement(prompts.REFERENCE_AUTHOR.format(author=author), (header.id,), (author,), score=0.65))
     provenance = header_field(header, "Provenance") if header is not None else ""
     if provenance:  # where our copy of the source comes from
         out.append(

@@ -110,6 +110,7 @@ REFERENCE_HELD = "Of reference {n} we hold {what}."
 REFERENCE_DATED = "Our copy of the source gives its date as: {date}"
 REFERENCE_ENTRY_CHECK = "Checked against the source, the paper's entry disagrees on the {field}: {detail}"
 REFERENCE_PROVENANCE = "Our copy of the source: {provenance}"
+REFERENCE_AUTHOR = "Our copy of the source says of its author: {author}"
 PAPER_BYLINE = "The paper, “{title}” ({year}), is by {author}"
 PAPER_FRONT_MATTER = "Its front matter reads: “{line}”"
 # What the paper's front matter (title, author, contact) answers: a question closer to this than to any cited
