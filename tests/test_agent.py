@@ -723,6 +723,16 @@ def test_who_wrote_a_source_says_what_the_source_says_of_its_author(chat_engine)
     assert "head of applied science and engineering" in answer.answer, answer.answer
 
 
+def test_a_quotation_the_source_lacks_is_shown_beside_the_sources_closest_sentence_in_full(chat_engine):
+    """The audit finds the paper's Amazon quotation in no text we hold; its closest words in the source are the
+    "functional competencies" sentence, which the answer quotes whole (not the claim's closest sentence)."""
+    answer = chat_engine.ask('Does reference 6 really say "development of software code is a core skill"?')
+    assert "claim_check" in [s.tool for s in answer.steps]
+    assert "unverifiable" in answer.answer
+    closest = "The source's closest words: “First and foremost are the functional competencies"
+    assert closest in answer.answer and "scripting language coding skills" in answer.answer, answer.answer
+
+
 def test_a_follow_up_resolves_through_the_conversation_state(chat_engine):
     first, second = list(chat_engine.converse(["Who wrote reference 12?", "what year was it published?"]))
     assert "Huyen" in first.answer

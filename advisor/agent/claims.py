@@ -12,7 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.text import content_words, normalize_for_match, quoted_phrases, shorten, strip_citations, strip_markdown
+from ..core.text import (
+    content_words,
+    normalize_for_match,
+    normalize_ws,
+    quoted_phrases,
+    shorten,
+    split_sentences,
+    strip_citations,
+    strip_markdown,
+)
 from ..core.types import VERBATIM_KINDS, Passage, Verdict
 from ..corpus import Reference, source_ref
 from ..grounding import encode_cached
@@ -144,11 +153,31 @@ def uncited_statements(
     return out
 
 
+def closest_to_missing_quote(verdict: dict, passages_by_id: Mapping[str, Passage]) -> tuple[str, str] | None:
+    """For a quotation the source does not hold, the whole sentence of the source its closest words are in
+    (passage id, sentence): what the source says nearest to what the paper quotes it saying."""
+    for quote in verdict.get("quotes") or ():
+        passage = passages_by_id.get(quote.get("passage_id") or "")
+        closest = normalize_ws(quote.get("source_text") or "")
+        if quote.get("status") != "not-found" or passage is None or not closest:
+            continue
+        for sentence in split_sentences(strip_markdown(passage.text)):
+            if closest[:40] in normalize_ws(sentence):
+                return passage.id, sentence.strip()
+    return None
+
+
 def pair_statements(
-    pid: str, verdict: dict, ref: Reference | None, entry: Passage | None, rank: int
+    pid: str,
+    verdict: dict,
+    ref: Reference | None,
+    entry: Passage | None,
+    rank: int,
+    passages_by_id: Mapping[str, Passage] | None = None,
 ) -> tuple[list[Statement], list[Passage | str]]:
     """The claim (quoted from its paper passage), the verdict (citing what it was judged against) and the
-    source's closest sentence. Returns the statements and the passage ids they cite."""
+    source's closest sentence: to a quotation it does not hold, else to the claim. Returns the statements and
+    the passage ids they cite."""
     claim = strip_citations(strip_markdown(verdict["claim"])).strip()
     n = verdict["ref"]
     base = 1.0 - 0.1 * rank
@@ -187,11 +216,16 @@ def pair_statements(
             )
         )
     sentence = strip_markdown(str(evidence.get("sentence") or "")).strip()
-    if evidence.get("passage_id") and len(sentence.split()) >= 4:
+    closest_pid, sentence = closest_to_missing_quote(verdict, passages_by_id or {}) or (
+        evidence.get("passage_id"),
+        sentence,
+    )
+    sentence = sentence.strip().strip('"')  # an excerpt kept in quotation marks is quoted once
+    if closest_pid and len(sentence.split()) >= 4:
         out.append(
             Statement(
                 prompts.CLAIM_SOURCE_WORDS.format(quote=shorten(sentence, 320)),
-                (evidence["passage_id"],),
+                (closest_pid,),
                 (shorten(sentence, 320).rstrip("…"),),
                 quote=True,
                 score=base - 0.02,
@@ -258,7 +292,7 @@ def check_claims(
     for rank, (pid, verdict) in enumerate(chosen):
         n = verdict["ref"]
         entry = passages_by_id.get(f"ref-{n}:reference")
-        found, cited = pair_statements(pid, verdict, references.get(n), entry, rank)
+        found, cited = pair_statements(pid, verdict, references.get(n), entry, rank, passages_by_id)
         if n not in answered and YEAR.search(asked or request):
             # "the paper dates it 2022 — is that right?": the entry as printed beside the source's own date
             printed = paper_entries(passages_by_id.values()).get(n)

@@ -28,7 +28,7 @@ from .sources import load_source_text
 from .uncited import UncitedQuotation, uncited_quotation
 from .verdicts import PairVerdict, audit_pair, verdict_counts
 
-AUDIT_VERSION = 3  # bump when the audit's logic changes, so cached results are recomputed
+AUDIT_VERSION = 4  # bump when the audit's logic changes, so cached results are recomputed
 
 
 class AuditError(ValueError):

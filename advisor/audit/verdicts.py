@@ -91,7 +91,16 @@ class PairVerdict(Record):
             "score": round(self.score, 4),
             "claim": self.claim,
             "evidence": best,
-            "quotes": [{"quote": q.quote, "status": q.status, "diff": q.diff_text()} for q in self.quotes],
+            "quotes": [
+                {
+                    "quote": q.quote,
+                    "status": q.status,
+                    "diff": q.diff_text(),
+                    "passage_id": q.passage_id,  # where it is, or for one not found its closest words
+                    "source_text": q.source_text,
+                }
+                for q in self.quotes
+            ],
             "term_support": self.term_support.verdict.value if self.term_support else None,
             "claim_support": self.claim_support.verdict.value if self.claim_support else None,
             "finding": self.finding,
