@@ -733,6 +733,12 @@ def test_a_quotation_the_source_lacks_is_shown_beside_the_sources_closest_senten
     assert closest in answer.answer and "scripting language coding skills" in answer.answer, answer.answer
 
 
+def test_which_works_support_a_point_asks_what_the_paper_cites_for_it(chat_engine):
+    answer = chat_engine.ask("Which works support the RLHF point in Section 3?")
+    looked_up = [s.arguments.get("refs") for s in answer.steps if s.tool == "references"]
+    assert looked_up == [[19, 20]], [s.tool for s in answer.steps]
+
+
 def test_a_follow_up_resolves_through_the_conversation_state(chat_engine):
     first, second = list(chat_engine.converse(["Who wrote reference 12?", "what year was it published?"]))
     assert "Huyen" in first.answer

@@ -184,7 +184,7 @@ def named_references(
     return (by_name[:3], Reading.NAME) if by_name else ([], Reading.NONE)
 
 
-_CITES = re.compile(r"\b(?:cites?|cited|citing|points? to)\b", re.I)
+_CITES = re.compile(r"\b(?:cites?|cited|citing|points? to|backs?|backed|supports?|supported)\b", re.I)
 
 
 def asks_cited(request: str) -> bool:
