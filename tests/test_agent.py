@@ -715,6 +715,8 @@ def test_the_claim_check_gives_the_audit_verdict_and_says_when_we_hold_no_text(c
     answer = chat_engine.ask("Does reference 3 support what the paper says about DeepMind's research engineers?")
     assert "claim_check" in [s.tool for s in answer.steps]
     assert "no-source-text" in answer.answer
+    # all there is to say what and where the source is: the entry as the paper prints it
+    assert "The paper's reference list gives it as" in answer.answer and "Built In SF Jobs" in answer.answer
 
 
 def test_who_wrote_a_source_says_what_the_source_says_of_its_author(chat_engine):

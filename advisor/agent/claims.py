@@ -293,8 +293,9 @@ def check_claims(
         n = verdict["ref"]
         entry = passages_by_id.get(f"ref-{n}:reference")
         found, cited = pair_statements(pid, verdict, references.get(n), entry, rank, passages_by_id)
-        if n not in answered and YEAR.search(asked or request):
-            # "the paper dates it 2022 — is that right?": the entry as printed beside the source's own date
+        if n not in answered and (YEAR.search(asked or request) or verdict["verdict"] == Verdict.NO_SOURCE_TEXT.value):
+            # "the paper dates it 2022 — is that right?": the entry as printed beside the source's own date; and
+            # of a source we hold no text of, the entry is all there is to say what and where it is
             printed = paper_entries(passages_by_id.values()).get(n)
             found = dating_statements(printed, entry, found[0].score + 0.01, references.get(n)) + found
         if n not in answered:  # what the source says on the question itself, beside what the audit matched
