@@ -184,15 +184,18 @@ def read_section(
     outline = list_items(part, items) if strength >= outline_similarity else []
     if focus is not None and any(o.text in said for o in outline for said in focus.said):
         outline = []
-    # which section it is, when asked where, or when a numbered section is asked about as a whole ("whats section
-    # 5 about?": its heading says what it is about)
-    says_which = bool(ASKS_WHERE.search(request)) or (
-        part.name.startswith("Section") and strength >= outline_similarity
+    where = where_it_is(part, statements) if ASKS_WHERE.search(request) else []
+    # a numbered section asked about as a whole ("whats section 5 about?"): its heading says what it is about,
+    # after the list of what it holds when it has one
+    heading = (
+        section_heading(part, statements)
+        if not where and part.name.startswith("Section") and strength >= outline_similarity
+        else []
     )
     return ToolResult(
         tool="paper_section",
         arguments={"request": request, "part": part.name},
-        statements=tuple((where_it_is(part, statements) if says_which else []) + outline + statements),
+        statements=tuple(where + outline + heading + statements),
         passages=part.passages,
         summary=f"read {part.name}",
         strength=strength,
@@ -253,6 +256,17 @@ def where_it_is(part: Part, quotes: Sequence[Statement]) -> list[Statement]:
         else prompts.PART_IN_SECTION.format(part=part.name, number=first.section, title=title)
     )
     return [Statement(text, cited, (title,), score=2.0)]
+
+
+def section_heading(part: Part, quotes: Sequence[Statement]) -> list[Statement]:
+    """A numbered section's heading ("Section 5 of the paper is headed “Scaling AI Infrastructure …”"), cited
+    to the passage of the best quote, as where_it_is is."""
+    first = part.passages[0] if part.passages else None
+    if first is None or not first.section.isdigit() or not quotes:
+        return []
+    cited = max(quotes, key=lambda q: q.score).passage_ids
+    text = prompts.SECTION_HEADED.format(number=first.section, title=first.section_title)
+    return [Statement(text, cited, (first.section_title,), score=2.0)]
 
 
 def list_items(part: Part, items: Sequence[Part], least: int = 3) -> list[Statement]:
