@@ -741,6 +741,13 @@ def test_which_works_support_a_point_asks_what_the_paper_cites_for_it(chat_engin
     assert looked_up == [[19, 20]], [s.tool for s in answer.steps]
 
 
+def test_where_the_paper_cites_a_work_is_said_by_section_number_and_heading(chat_engine):
+    answer = chat_engine.ask("What is reference 9?")
+    assert "The paper cites it in Section 3 (Shared Technical Skills and Responsibilities Across Roles)" in (
+        answer.answer
+    ), answer.answer
+
+
 def test_a_follow_up_resolves_through_the_conversation_state(chat_engine):
     first, second = list(chat_engine.converse(["Who wrote reference 12?", "what year was it published?"]))
     assert "Huyen" in first.answer
@@ -1292,9 +1299,12 @@ def test_asked_where_a_topic_is_the_section_answer_names_the_section_first(chat_
     assert set(where.statements[0].passage_ids) <= {p for s in where.statements[1:] for p in s.passage_ids}
     inner = box.section("in which section are the limitations?")
     assert inner.statements[0].text.startswith("Limitations is in Section 7 of the paper, “Conclusion”")
-    # asked what a part says, not where it is: the answer goes straight to it
+    # asked what a part says, not where it is: the answer goes straight to it, its heading first
     what = box.section("What is Section 5 about?")
     assert not what.statements[0].text.startswith("This is Section"), what.statements[0].text
+    assert what.statements[0].text == (
+        "Section 5 of the paper is headed “Scaling AI Infrastructure and Cross-Functional Team Structures”"
+    )
 
 
 def test_a_question_for_where_a_topic_is_goes_to_the_section_tool_and_is_told_the_section(chat_engine):

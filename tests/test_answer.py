@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage
 from advisor.chat import ChatEngine
 from advisor.core.jsonl import load_jsonl
 from advisor.core.text import InputError
-from advisor.core.types import Evidence, Origin, Passage
+from advisor.core.types import Evidence, Origin, Passage, PassageKind
 from advisor.grounding import score_support
 from advisor.qa import (
     AnswerEngine,
@@ -491,3 +491,30 @@ def test_fit_question_without_a_profile_asks_for_one_then_uses_the_reply(chat_en
 )
 def test_the_words_that_weigh_in_ranking_are_the_topic_words_not_question_words(question, topic):
     assert set(word_weights(question)) == topic
+
+
+def test_a_tool_sentence_naming_its_passages_section_heading_counts_as_supported():
+    """The evaluation's word check reads a cited passage with its heading path, as the citation shows it: a
+    heading the sentence names is the passage's own; a heading of another section is not."""
+    from advisor.evaluation.answers import tool_sentence_supported
+
+    passage = Passage(
+        id="paper:5:01.0",
+        text="Industry leaders have adopted cross-functional team structures for AI.",
+        doc="paper",
+        title="The AI Roles Continuum",
+        section="5",
+        section_title="Scaling AI Infrastructure and Cross-Functional Team Structures",
+        kind=PassageKind.PARAGRAPH,
+        cites=(),
+        url="corpus/paper.md",
+        file="paper.md",
+        start=0,
+        end=71,
+        context="5 Scaling AI Infrastructure and Cross-Functional Team Structures",
+    )
+    said = "The paper cites it in Section {} ({}): “Industry leaders have adopted cross-functional team structures.”"
+    assert tool_sentence_supported(
+        said.format(5, "Scaling AI Infrastructure and Cross-Functional Team Structures"), [passage]
+    )
+    assert not tool_sentence_supported(said.format(6, "Organizational Demand Along the Continuum"), [passage])

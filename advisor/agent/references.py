@@ -308,14 +308,25 @@ def reference_statements(
         words = strip_citations(strip_markdown(sentence.text)).strip()
         out.append(
             Statement(
-                prompts.REFERENCE_CITED_IN.format(section=sentence.section, quote=shorten(words, 300)),
+                prompts.REFERENCE_CITED_IN.format(section=section_named(passage), quote=shorten(words, 300)),
                 (passage.id,),
-                (shorten(words, 300).rstrip("…"),),
+                (shorten(words, 300).rstrip("…"), *heading_of(passage)),
                 quote=True,
                 score=0.6,
             )
         )
     return out
+
+
+def heading_of(passage: Passage) -> tuple[str, ...]:
+    """The heading of the numbered section a paper passage is in (none for the abstract and front matter)."""
+    return (passage.section_title,) if passage.section.isdigit() and passage.section_title else ()
+
+
+def section_named(passage: Passage) -> str:
+    """'5 (Scaling AI Infrastructure …)': where the paper says something, by number and heading ("which section
+    cites it?" is answered by either). No quotation marks: the quote that follows is the statement's only one."""
+    return passage.section + "".join(f" ({title})" for title in heading_of(passage))
 
 
 def paper_blocks(passages: Iterable[Passage]) -> list[Passage]:
@@ -345,9 +356,9 @@ def where_cited(refs: Sequence[int], citing: Sequence[CitingSentence], passages:
         works = ("references " if len(cited) > 1 else "reference ") + " and ".join(str(n) for n in cited)
         statements.append(
             Statement(
-                prompts.WORKS_CITED_IN.format(works=works, section=sentence.section, quote=words),
+                prompts.WORKS_CITED_IN.format(works=works, section=section_named(passage), quote=words),
                 (passage.id,),
-                (words.rstrip("…"),),
+                (words.rstrip("…"), *heading_of(passage)),
                 quote=True,
                 score=1.0 - 0.01 * len(statements),
             )

@@ -45,9 +45,10 @@ def _template_words() -> frozenset[str]:
 
 def tool_sentence_supported(claim_text: str, passages) -> bool:
     """A sentence a tool filled in is supported when every word it adds to its template is in the passages it
-    cites (the composer's own check, repeated here independently over words)."""
+    cites, their heading path included ("Section 5 of the paper is headed “Scaling AI Infrastructure …”": the
+    heading is the passage's, as the citation shows it; the composer's own check, repeated here over words)."""
     added = set(content_words(strip_citations(claim_text))) - _template_words()
-    held = set(content_words(" ".join(strip_markdown(p.text) for p in passages)))
+    held = set(content_words(" ".join(strip_markdown(p.index_text) for p in passages)))
     return added <= held
 
 
