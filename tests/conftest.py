@@ -19,6 +19,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from advisor.core.settings import PROJECT_ROOT, Settings  # noqa: E402
+from advisor.core.types import Passage, PassageKind  # noqa: E402
 
 ROOT = PROJECT_ROOT
 DATA = ROOT / "benchmarks" / "data"
@@ -70,3 +71,20 @@ def corpus_copy(tmp_path) -> Path:
     dst = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", dst)
     return dst
+
+
+def make_passage(pid: str, text: str, **kw) -> Passage:
+    """A passage of the paper for a pure test; keywords override its defaults (a Table 1 row of Section 6)."""
+    defaults = dict(
+        doc="paper",
+        title="The AI Roles Continuum",
+        section="6",
+        section_title="Demand",
+        kind=PassageKind.TABLE_ROW,
+        cites=(),
+        url="",
+        file="paper.md",
+        start=0,
+        end=len(text),
+    )
+    return Passage(id=pid, text=text, **{**defaults, **kw})

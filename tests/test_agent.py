@@ -29,30 +29,13 @@ from advisor.agent.sections import Part, choose_part, named_parts
 from advisor.agent.state import find_entities, leading_role, names_only, resolve_role_reference, role_alone
 from advisor.core.jsonl import load_jsonl
 from advisor.core.text import spelled_initials, written_names
-from advisor.core.types import Citation, Evidence, Mode, Origin, Passage, PassageKind, Step
+from advisor.core.types import Citation, Evidence, Mode, Origin, Step
 from advisor.fit import spelled_out_roles
 
-from .conftest import ROOT
-
-
-def _passage(pid: str, text: str, **kw) -> Passage:
-    defaults = dict(
-        doc="paper",
-        title="The AI Roles Continuum",
-        section="6",
-        section_title="Demand",
-        kind=PassageKind.TABLE_ROW,
-        cites=(),
-        url="",
-        file="paper.md",
-        start=0,
-        end=len(text),
-    )
-    return Passage(id=pid, text=text, **{**defaults, **kw})
-
+from .conftest import ROOT, make_passage
 
 # -- pure: the composer keeps a statement only when its filled-in values are in the cited passages
-ROW = _passage("paper:6:t1", "| Publication & research community | ✓✓ (primary output) | ✓ (sometimes co-author) |")
+ROW = make_passage("paper:6:t1", "| Publication & research community | ✓✓ (primary output) | ✓ (sometimes co-author) |")
 
 
 @pytest.mark.parametrize(
