@@ -107,6 +107,15 @@ def paragraph_of(passage_id: str) -> str:
     return passage_id.rsplit(".", 1)[0]
 
 
+def adjacent_window_ids(passage_id: str) -> tuple[str, ...]:
+    """The ids of the windows cut before and after this one from the same paragraph ("paper:5:03.1" ->
+    "paper:5:03.0", "paper:5:03.2"); none for a paragraph kept whole."""
+    paragraph, dot, window = passage_id.rpartition(".")
+    if not dot or not window.isdigit():
+        return ()
+    return f"{paragraph}.{int(window) - 1}", f"{paragraph}.{int(window) + 1}"
+
+
 @dataclass(frozen=True)
 class Passage(Record):
     """A citable span of one corpus file."""

@@ -11,7 +11,7 @@ from cachetools import LRUCache
 from ..core.cache import OnceCache
 from ..core.settings import Settings, get_settings
 from ..core.text import normalize_for_match, prepare_input
-from ..core.types import BODY_KINDS, Evidence, Passage, PassageKind
+from ..core.types import BODY_KINDS, Evidence, Passage, PassageKind, adjacent_window_ids
 from ..index import Index, bm25_tokenize, ensure_index
 from ..index.embeddings import get_embedder
 
@@ -160,11 +160,7 @@ class Retriever:
     def adjacent_windows(self, passage: Passage) -> list[Passage]:
         """The windows before and after a passage that was cut from the same paragraph ("paper:5:03.1" ->
         ".0" and ".2"); none for a paragraph kept whole."""
-        base, dot, window = passage.id.rpartition(".")
-        if not dot or not window.isdigit():
-            return []
-        ids = (f"{base}.{int(window) - 1}", f"{base}.{int(window) + 1}")
-        return [self.index.by_id[pid] for pid in ids if pid in self.index.by_id]
+        return [self.index.by_id[pid] for pid in adjacent_window_ids(passage.id) if pid in self.index.by_id]
 
     def expand_citations(self, evidence: list[Evidence], query: str | None = None, per_ref: int = 1) -> list[Evidence]:
         """For each paper passage citing [n], add source n's reference entry and its best
