@@ -124,6 +124,46 @@ class AnswerabilityModel:
     words: object  # the TF-IDF vocabulary of the training questions
     threshold: float
 
+    @staticmethod
+    def _models(text_regularization: float) -> tuple[LogisticRegression, object]:
+        """The text prior's model and the main pipeline, unfitted."""
+        text_model = LogisticRegression(C=text_regularization, max_iter=2000, class_weight="balanced")
+        pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced"))
+        return text_model, pipeline
+
+    @staticmethod
+    def _with_prior(x, y, text, text_model, folds) -> np.ndarray:
+        """The training rows with the text prior beside them, predicted out of fold."""
+        prior = cross_val_predict(clone(text_model), text, y, cv=folds, method="predict_proba")[:, 1]
+        return np.column_stack([x, prior])
+
+    @classmethod
+    def calibrated_threshold(
+        cls,
+        x: np.ndarray,
+        y: np.ndarray,
+        vectors: np.ndarray,
+        questions: Sequence[str],
+        max_false_refusals: float,
+        text_regularization: float = 1.0,
+        splits: int = 10,
+    ) -> float:
+        """The highest threshold that refuses at most `max_false_refusals` of the covered training questions out
+        of fold (a refused covered question costs the user more than an answered off-topic one, which still cites
+        only what it quotes). That quantile of a few hundred probabilities moves with the split (0.07-0.11 over
+        ten splits): the median over `splits` splits is the calibration, not whichever one split happened to give.
+        A few seconds of work: the caller stores it beside the training rows."""
+        text = _text_features(vectors, question_words().fit(list(questions)), questions)
+        text_model, pipeline = cls._models(text_regularization)
+        quantiles = []
+        for seed in range(splits):
+            folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+            rows = cls._with_prior(x, y, text, text_model, folds)
+            oof = cross_val_predict(clone(pipeline), rows, y, cv=folds, method="predict_proba")[:, 1]
+            covered = np.sort(oof[y == 1])
+            quantiles.append(float(covered[int(np.floor(max_false_refusals * len(covered)))]) if len(covered) else 0.5)
+        return float(np.median(quantiles))
+
     @classmethod
     def fit(
         cls,
@@ -138,33 +178,17 @@ class AnswerabilityModel:
     ) -> AnswerabilityModel:
         """Fit P(covered). The text prior is fitted on the questions' vectors and enters the training rows out of
         fold (so the main model cannot lean on its memory of them). The threshold, unless given, is calibrated
-        on out-of-fold probabilities: the highest one that refuses at most `max_false_refusals` of the covered
-        training questions (a refused covered question costs the user more than an answered off-topic one,
-        which still cites only what it quotes), the median over `splits` random splits."""
+        (`calibrated_threshold`)."""
         words = question_words().fit(list(questions))
         text = _text_features(vectors, words, questions)
-        text_model = LogisticRegression(C=text_regularization, max_iter=2000, class_weight="balanced")
-        pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced"))
-
-        def out_of_fold(seed: int) -> tuple[np.ndarray, np.ndarray]:
-            """The rows with the text prior predicted out of fold, and the main model's out-of-fold P(covered)."""
-            folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-            prior = cross_val_predict(clone(text_model), text, y, cv=folds, method="predict_proba")[:, 1]
-            rows = np.column_stack([x, prior])
-            return rows, cross_val_predict(clone(pipeline), rows, y, cv=folds, method="predict_proba")[:, 1]
-
-        def refusal_quantile(oof: np.ndarray) -> float:
-            covered = np.sort(oof[y == 1])
-            return float(covered[int(np.floor(max_false_refusals * len(covered)))]) if len(covered) else 0.5
-
-        rows, oof = out_of_fold(0)
+        text_model, pipeline = cls._models(text_regularization)
+        rows = cls._with_prior(x, y, text, text_model, StratifiedKFold(n_splits=5, shuffle=True, random_state=0))
         text_model.fit(text, y)
         pipeline.fit(rows, y)
         if threshold is None:
-            # The quantile of a few hundred out-of-fold probabilities moves with the split (0.07-0.11 over ten
-            # splits): the median over several splits is the calibration, not whichever one split happened to give
-            quantiles = [refusal_quantile(oof)] + [refusal_quantile(out_of_fold(seed)[1]) for seed in range(1, splits)]
-            threshold = float(np.median(quantiles))
+            threshold = cls.calibrated_threshold(
+                x, y, vectors, questions, max_false_refusals, text_regularization, splits
+            )
         return cls(pipeline, text_model, words, threshold)
 
     def probability(self, row: np.ndarray, vector: np.ndarray, question: str) -> float:

@@ -155,12 +155,34 @@ class OfflinePolicy:
 
             stored = stored_arrays(self._generation_file("answerability.npz"), key, compute)
             knobs = self.settings.agent
+            questions = [str(q) for q in stored["q"]]
+            threshold = knobs.answerable_threshold
+            if threshold is None:  # calibrating takes seconds: stored beside the rows it was calibrated on
+                calibration = f"{key}-{knobs.max_false_refusals}-{knobs.answerability_text_regularization}"
+                threshold = float(
+                    stored_arrays(
+                        self._generation_file("answerability_threshold.npz"),
+                        calibration,
+                        lambda: {
+                            "threshold": np.array(
+                                AnswerabilityModel.calibrated_threshold(
+                                    stored["x"],
+                                    stored["y"],
+                                    stored["v"],
+                                    questions,
+                                    knobs.max_false_refusals,
+                                    knobs.answerability_text_regularization,
+                                )
+                            )
+                        },
+                    )["threshold"]
+                )
             return AnswerabilityModel.fit(
                 stored["x"],
                 stored["y"],
                 stored["v"],
-                [str(q) for q in stored["q"]],
-                knobs.answerable_threshold,
+                questions,
+                threshold,
                 knobs.max_false_refusals,
                 knobs.answerability_text_regularization,
             )
