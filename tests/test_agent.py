@@ -1366,6 +1366,27 @@ def test_a_table_follow_up_asking_for_a_roles_lowest_rows_reads_its_column_not_t
     assert "publication & research community: ○ (rare)" in last.answer, last.answer
 
 
+def test_a_table_follow_up_asking_for_the_other_roles_reads_every_role_but_the_previous_ones(chat_engine):
+    first, second = chat_engine.converse(
+        [
+            "table 1, scalable distributed training row: what does it put for a research scientist?",
+            "and the other three?",
+        ]
+    )
+    assert "Research Scientist is marked ✓ (know basics)" in first.answer, first.answer
+    for role in ("Research Engineer", "Applied Scientist", "ML Engineer"):
+        assert f"the {role} is marked ✓✓ (primary) for scalable distributed training" in second.answer, second.answer
+    assert "Research Scientist is marked" not in second.answer, second.answer
+
+
+def test_a_table_question_naming_a_role_and_asking_who_leads_the_row_answers_both(chat_engine):
+    *_, last = chat_engine.converse(
+        ["Data pipeline & processing row in the table: what's the RS entry?", "and the AS? who has it as primary?"]
+    )
+    assert "Applied Scientist is marked ✓ (some) for data pipeline & processing" in last.answer, last.answer
+    assert "the ML Engineer is marked ✓✓ (primary)" in last.answer, last.answer
+
+
 def test_a_table_follow_up_that_names_no_row_reads_the_previous_row(chat_engine):
     first, second = list(
         chat_engine.converse(

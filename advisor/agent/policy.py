@@ -304,8 +304,10 @@ class OfflinePolicy:
                     refs = list(by_author.refs[:3])
                 else:
                     refs = list(earlier[:1])
-        roles = list(entities.roles) or (
-            [antecedent] if antecedent else list(state.recent("roles")) if follow_up and intent == "table" else []
+        roles = (
+            list(entities.roles)
+            or list(state.other_roles(text))
+            or ([antecedent] if antecedent else list(state.recent("roles")) if follow_up and intent == "table" else [])
         )
         within = (state.last.cited_refs or state.last.entities.references) if state.last else ()
         focused = False

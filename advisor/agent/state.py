@@ -151,6 +151,14 @@ class ConversationState:
                 return turn.answer_role
         return ""
 
+    def other_roles(self, text: str) -> tuple[str, ...]:
+        """The roles a follow-up asks about by contrast ("and the other three roles?", "what about the rest?"):
+        every role but the ones the conversation was about; () when it asks no such thing."""
+        if not _OTHER_ROLES.search(text):
+            return ()
+        earlier = self.recent("roles") or ((self.role_in_focus(),) if self.role_in_focus() else ())
+        return tuple(role for role in ROLES if role not in earlier) if earlier else ()
+
     def recent(self, attribute: str) -> tuple:
         """The most recent non-empty entity list of that kind ("roles", "organisations", "references")."""
         for turn in reversed(self.turns):
@@ -161,6 +169,13 @@ class ConversationState:
                 return values
         return ()
 
+
+# "the other three roles", "the remaining ones", "the rest", "the others"
+_OTHER_ROLES = re.compile(
+    r"\b(?:other|remaining)\s+(?:two|three|2|3|(?:\w+\s+)?(?:roles|ones|columns|titles|jobs))\b"
+    r"|\bthe\s+(?:others|rest)\b",
+    re.I,
+)
 
 # what a follow-up calls a role it does not name: "that role", "people in this job", "they", "their", "it"
 _ROLE_REFERENCE = re.compile(

@@ -126,6 +126,13 @@ def asks_lowest(request: str) -> bool:
     return bool(_LOWEST.search(request))
 
 
+# "and the AS? who has it as a primary responsibility?": besides the roles it names, the request asks which roles
+# lead the row
+_ASKS_WHICH_ROLE = re.compile(
+    r"\bwho\b|\bwhich\s+(?:roles?|ones?|titles?|jobs?|positions?|of\s+(?:them|the\s+(?:roles|four)))\b", re.I
+)
+
+
 def row_statements(
     view: TableView, row: SkillRow, roles: Sequence[str], score: float, request: str = ""
 ) -> list[Statement]:
@@ -286,6 +293,8 @@ def lookup_table(
     if matched:
         for row, score in matched:
             statements += row_statements(view, row, roles, score, request)
+            if roles and _ASKS_WHICH_ROLE.search(request):
+                statements += row_statements(view, row, [], score - 0.02, request)[:1]
         what = "rows " + "; ".join(r.label for r, _ in matched)
     elif len(roles) >= 2:
         statements = compare_statements(view, roles[0], roles[1])
