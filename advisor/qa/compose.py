@@ -9,7 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.settings import Settings
-from ..core.text import content_words, normalize_ws, sentence_spans, stem, strip_citations, strip_markdown
+from ..core.text import (
+    content_words,
+    normalize_for_match,
+    normalize_ws,
+    sentence_spans,
+    stem,
+    strip_citations,
+    strip_markdown,
+)
 from ..core.types import Answer, Citation, Claim, Evidence, Origin, Passage, PassageKind
 from ..grounding import encode_cached
 from .coverage import ASKS_QUANTITY, FRAMING_WORDS, QUESTION_WORDS
@@ -54,6 +62,7 @@ def rank_sentences(
     idf: dict[str, float] | None = None,
     order_bonus: float = 0.02,
     focus: Focus | None = None,
+    max_similarity: float = 0.95,
 ) -> list[tuple[int, int, str, float]]:
     """Every usable sentence of the evidence, best first, duplicates dropped: (evidence number from 1,
     position in its passage, sentence, score). Score = cosine to the question + IDF-weighted share of the
@@ -92,12 +101,21 @@ def rank_sentences(
         number = 0.1 if asks_quantity and re.search(r"\d", strip_citations(sentence)) else 0.0
         scores.append(float(sim) + 0.5 * overlap + rank_bonus + number - penalty)
     ranked: list[tuple[int, int, str, float]] = []
-    seen: set[str] = set()
+    kept: list[int] = []
+    kept_words: list[str] = []
+    candidate_vectors = vectors[2:]
     for idx in np.argsort(-np.asarray(scores)):
         n, pos, sentence, _ = candidates[idx]
-        if normalize_ws(sentence) in seen:
+        # the same sentence twice (a repeated excerpt, the paper quoting a source's sentence inside its own, with
+        # a word more or less) is said once, where it ranks best
+        words = normalize_for_match(quote_text(sentence))
+        if kept and (
+            float((candidate_vectors[kept] @ candidate_vectors[idx]).max()) >= max_similarity
+            or any(words in other or other in words for other in kept_words)
+        ):
             continue
-        seen.add(normalize_ws(sentence))
+        kept.append(int(idx))
+        kept_words.append(words)
         ranked.append((n, pos, sentence, scores[idx]))
     return ranked
 
