@@ -724,6 +724,19 @@ def test_which_works_support_a_point_asks_what_the_paper_cites_for_it(chat_engin
     assert looked_up == [[19, 20]], [s.tool for s in answer.steps]
 
 
+def test_which_parts_discuss_that_names_where_the_paper_says_what_the_previous_answer_quoted(chat_engine):
+    first, second = chat_engine.converse(
+        [
+            "why are research engineers valuable - the systems-vs-ML tradeoff thing?",
+            "which parts of the paper discuss that?",
+        ]
+    )
+    assert "tradeoffs between these options" in first.answer, first.answer
+    assert "paper_section" in [s.tool for s in second.steps], second.steps
+    assert second.answer.startswith("The paper says this in Section 3 (Shared Technical Skills"), second.answer
+    assert "under Training Optimization and Efficiency: “As one research engineer noted" in second.answer
+
+
 def test_where_the_paper_cites_a_work_is_said_by_section_number_and_heading(chat_engine):
     answer = chat_engine.ask("What is reference 9?")
     assert "The paper cites it in Section 3 (Shared Technical Skills and Responsibilities Across Roles)" in (

@@ -29,6 +29,7 @@ from advisor.qa import (
     verify_draft,
     word_weights,
 )
+from advisor.qa.followup import looks_like_follow_up
 
 from .conftest import ROOT, make_passage
 
@@ -247,6 +248,48 @@ def test_follow_up_sentences_answer_its_own_words_not_what_was_already_quoted(pl
     assert "T-shaped" in already_quoted  # the standalone question alone ranks the previous answer first
     follow_up = best(Focus(own, (already_quoted,), repeat_penalty=0.3))
     assert "T-shaped" not in follow_up
+
+
+def test_a_sentence_two_passages_hold_with_a_word_more_or_less_is_quoted_once(plain_engine):
+    # the paper paraphrasing a source ends "... valuable to a research project."; the source ends "... valuable."
+    said = "The ability to reason about the tradeoffs between these options is what makes a research engineer valuable"
+    evidence = [
+        Evidence(make_passage("paper:a", f"{said} to a research project.", kind=PassageKind.PARAGRAPH), 1.0, ()),
+        Evidence(make_passage("ref-9:a", f"{said}.", kind=PassageKind.PARAGRAPH, doc="ref-9"), 0.9, ()),
+        Evidence(
+            make_passage("paper:b", "Research engineers scale experiments to many GPUs.", kind=PassageKind.PARAGRAPH),
+            0.8,
+            (),
+        ),
+    ]
+    ranked = rank_sentences("what makes a research engineer valuable?", evidence, plain_engine.embedder)
+    assert sorted(n for n, *_ in ranked) in ([1, 3], [2, 3]), ranked
+
+
+def test_a_sentence_the_paper_quotes_inside_a_longer_one_is_quoted_once(plain_engine):
+    said = "The ability to reason about the tradeoffs between these options is what makes a research engineer valuable."
+    evidence = [
+        Evidence(make_passage("ref-11:a", said, kind=PassageKind.PARAGRAPH, doc="ref-11"), 1.0, ()),
+        Evidence(
+            make_passage("paper:a", f"As one engineer noted, “one might update parameters less often. {said}”[11]"),
+            0.9,
+            (),
+        ),
+    ]
+    ranked = rank_sentences("what makes a research engineer valuable?", evidence, plain_engine.embedder)
+    assert len([s for *_, s, _ in ranked if "tradeoffs" in s]) == 1, ranked
+
+
+@pytest.mark.parametrize(
+    ("question", "follows"),
+    [
+        ("which parts of the paper discuss that?", True),
+        ("is there more on this?", True),
+        ("does the paper say that research engineers publish?", False),
+    ],
+)
+def test_a_question_ending_on_that_or_this_leans_on_the_previous_one(question, follows):
+    assert looks_like_follow_up(question, by_length=False) is follows
 
 
 def test_an_answer_can_quote_the_sentence_the_window_cut_put_next_door(plain_engine):

@@ -43,7 +43,7 @@ from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
 from .references import asks_cited, work_alone
 from .results import Reading, ToolResult, returned_passage_ids
-from .sections import archetype_name, names_a_part
+from .sections import ASKS_WHERE, archetype_name, names_a_part
 from .state import (
     ConversationState,
     Entities,
@@ -480,11 +480,18 @@ class OfflinePolicy:
     def section_for(self, text: str, standalone: str, follow_up: bool, state: ConversationState) -> ToolResult:
         """A follow-up that names a part of its own ("and the limitations?") is read on its own words; one that
         names none ("so what do they want to do next?") reads the part the conversation is about for them."""
+        last = state.last
+        if follow_up and last is not None and ASKS_WHERE.search(text):
+            # "which parts of the paper discuss that?" after an answer quoting the paper: where it says that, unless
+            # the question names a part of its own
+            own = self.toolbox.section(text)
+            said_in = self.toolbox.where_said(last.answer)
+            if said_in.found and not (own.found and own.strength >= self.settings.agent.part_name_similarity):
+                return said_in
         if follow_up and text != standalone:
             own = self.toolbox.section(text)
             if own.found and own.strength >= self.settings.agent.part_name_similarity:
                 return own
-            last = state.last
             if own.strength < 1.0 and last is not None and last.tool in ("references", "claim_check"):
                 # "in what context does the paper bring those up?" after an answer about cited works: the
                 # sentences citing them, not whichever part is closest to the words

@@ -15,6 +15,7 @@ import numpy as np
 from ..audit import CitingSentence, citation_pairs, compare_metadata, parse_paper_entry, parse_source_header
 from ..core.text import (
     content_words,
+    normalize_for_match,
     normalize_ws,
     shorten,
     spelled_initials,
@@ -329,6 +330,11 @@ def section_named(passage: Passage) -> str:
     return passage.section + "".join(f" ({title})" for title in heading_of(passage))
 
 
+def part_named(passage: Passage) -> str:
+    """'Section 5 (Scaling AI Infrastructure …)', or 'the abstract': where in the paper a passage is."""
+    return f"Section {section_named(passage)}" if passage.section.isdigit() else f"the {passage.section.lower()}"
+
+
 def paper_blocks(passages: Iterable[Passage]) -> list[Passage]:
     """The paper's own text, its reference list left out: where its citing sentences are."""
     return [p for p in passages if p.doc == "paper" and p.kind != PassageKind.REFERENCE]
@@ -372,6 +378,57 @@ def where_cited(refs: Sequence[int], citing: Sequence[CitingSentence], passages:
         summary=("read the passages citing " + ", ".join(f"[{n}]" for n in refs)) if statements else "not cited",
         strength=1.0 if statements else 0.0,
         section=sentences[0].section if statements else "",
+    )
+
+
+def where_said(
+    answer: str, sentences: Sequence[CitingSentence], passages: Sequence[Passage], items: Mapping[str, str]
+) -> ToolResult:
+    """Where the paper says what an earlier answer quoted of it ("which parts of the paper discuss that?"): each
+    of its sentences the answer holds (or that holds a sentence of the answer: the paper quoting a source), with
+    its section and the labelled item of the section's list it is in (`items`: passage id -> item name), a
+    sentence from each part first."""
+    answer = strip_citations(answer)  # its own markers: "[1]" is no word of the paper's
+    said = normalize_for_match(answer)
+    quoted = [k for k in (normalize_for_match(s) for s in split_sentences(answer)) if len(k) > 40]
+
+    def place(sentence: CitingSentence) -> int | None:
+        key = normalize_for_match(strip_citations(strip_markdown(sentence.text)))
+        if len(key) > 40 and key in said:
+            return said.index(key)
+        return next((said.index(q) for q in quoted if q in key), None)
+
+    found = [(at, s) for s in sentences if (at := place(s)) is not None]
+    ordered = [s for _, s in sorted(found, key=lambda f: f[0])]
+    blocks = paper_blocks(passages)
+    holders = {s.start: holding(blocks, s) for s in ordered}
+    part_of = {s.start: (s.section, items.get(p.id, "")) for s in ordered if (p := holders[s.start])}
+    first_of_part = list({part_of[s.start]: s for s in reversed(ordered) if s.start in part_of}.values())[::-1]
+    statements: list[Statement] = []
+    used: dict[str, Passage] = {}
+    for sentence in first_of_part[:3]:
+        passage = holders[sentence.start]
+        item = items.get(passage.id, "")
+        words = shorten(strip_citations(strip_markdown(sentence.text)).strip(), 300)
+        where = part_named(passage) + (prompts.SAID_UNDER.format(item=item) if item else "")
+        statements.append(
+            Statement(
+                prompts.SAID_IN.format(where=where, quote=words),
+                (passage.id,),
+                (words.rstrip("…"), *heading_of(passage), *([item] if item else [])),
+                quote=True,
+                score=1.0 - 0.01 * len(statements),
+            )
+        )
+        used[passage.id] = passage
+    return ToolResult(
+        tool="paper_section",
+        arguments={"said": shorten(answer, 80)},
+        statements=tuple(statements),
+        passages=tuple(used.values()),
+        summary="read where the paper says what the answer quoted" if statements else "not the paper's words",
+        strength=1.0 if statements else 0.0,
+        section=first_of_part[0].section if statements else "",
     )
 
 

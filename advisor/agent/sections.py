@@ -237,7 +237,7 @@ def read_from_start(part: Part, limit: int, name_it: bool = False) -> ToolResult
 # A request for where something is in the paper ("which section covers team structures?", "where does the paper
 # discuss it?"): the answer says which section, as well as what it says.
 ASKS_WHERE = re.compile(
-    r"\b(?:which|what|in which|in what)\s+(?:section|part|chapter)\b|\bwhere (?:in|does|is)\b", re.I
+    r"\b(?:which|what|in which|in what)\s+(?:sections?|parts?|chapters?)\b|\bwhere (?:in|does|is)\b", re.I
 )
 
 

@@ -29,7 +29,15 @@ from ..qa import Focus, passage_line, rank_sentences
 from ..retrieval import Retriever, reciprocal_rank_fusion
 from .claims import UncitedSentence, check_claims
 from .fitting import definition_of
-from .references import described_reference, lookup_reference, named_references, named_works, where_cited, work_names
+from .references import (
+    described_reference,
+    lookup_reference,
+    named_references,
+    named_works,
+    where_cited,
+    where_said,
+    work_names,
+)
 from .results import Statement, ToolResult, returned_passage_ids
 from .sections import Part, archetype_paragraphs, paper_parts, read_archetypes, read_from_start, read_section
 from .state import organisation_names
@@ -269,6 +277,11 @@ class Toolbox:
     def where_cited(self, refs: Sequence[int]) -> ToolResult:
         """The paper's sentences that cite the works, with their sections."""
         return where_cited(refs, self.citing, self.passages)
+
+    def where_said(self, answer: str) -> ToolResult:
+        """The paper's sentences an earlier answer quoted, with their sections."""
+        items = {p.id: part.name for part in self.parts if part.item for p in part.passages}
+        return where_said(answer, self.sentences, self.passages, items)
 
     def role_definition(self, role: str) -> ToolResult | None:
         """The paper's definition of a role (its item in Section 4's list), read from its start."""

@@ -27,7 +27,11 @@ _ENTITY_GROUPS = (
     ),
 )
 _FOLLOW_UP_START = re.compile(r"^(and|but|also|what about|how about|same for|and what about|what of)\b", re.I)
-_PRONOUN = re.compile(r"\b(they|them|their|it|its|that role|this role|those|there|he|she)\b", re.I)
+# "that" ends a question only as a pronoun ("which parts of the paper discuss that?"); elsewhere it is as often a
+# conjunction ("does the paper say that ...")
+_PRONOUN = re.compile(
+    r"\b(they|them|their|it|its|that role|this role|those|there|he|she)\b|\b(?:that|this|these)(?=\W*$)", re.I
+)
 
 
 def _entities(text: str, group: Sequence[str]) -> list[str]:
