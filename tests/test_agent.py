@@ -1226,6 +1226,30 @@ def test_an_archetype_is_named_by_its_own_opening_words_not_by_a_paragraph_that_
     assert answer.answer.startswith("“Vertical-AI and SaaS product companies push furthest"), answer.answer
 
 
+@pytest.mark.parametrize(
+    "request_text",
+    ["what types of organisations does the paper sort AI employers into?", "what kinds of companies does it describe?"],
+)
+def test_a_request_for_the_kinds_of_organisations_lists_every_archetype(chat_engine, request_text):
+    result = chat_engine.policy.toolbox.organisation_archetypes(request_text)
+    assert result.summary == "Section 6: every archetype", result.summary
+    said = " ".join(s.text for s in result.statements)
+    for opening in ("Frontier model labs", "Enterprise adopters in the Global 2000", "Finally, open-source ecosystems"):
+        assert opening in said, said
+    assert "The continuum does not make organizations look alike" not in said  # the section's opening is no archetype
+
+
+def test_a_request_naming_two_archetypes_reads_both_and_a_shared_word_names_one(chat_engine):
+    box = chat_engine.policy.toolbox
+    both = box.organisation_archetypes("how do frontier labs treat tool use compared with foundation-model platforms?")
+    assert both.summary == "Section 6: two archetypes", both.summary
+    said = " ".join(s.text for s in both.statements)
+    assert "Frontier model labs" in said and "Foundation-model platforms" in said, said
+    # "labs" is in the frontier labs' name too, but "academic labs" names the open-source archetype alone
+    one = box.organisation_archetypes("and open source / academic labs?")
+    assert one.summary == "Section 6: one archetype", one.summary
+
+
 def test_a_section_follow_up_reads_the_rest_of_the_same_part(chat_engine):
     """The limitations paragraph is indexed in two windows; its part holds both, and a follow-up that names no
     part reads what the first answer did not quote."""

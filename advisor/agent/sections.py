@@ -302,12 +302,24 @@ def archetype_name(paragraph: Sequence[Passage]) -> str:
     return paragraph[0].text.split(". ")[0] if paragraph else ""
 
 
+def name_words(paragraph: Sequence[Passage]) -> set[str]:
+    """The content words of an archetype's name ("Frontier model labs")."""
+    name = archetype_label(paragraph[0].text) if paragraph else None
+    return set(content_words(name)) if name else set()
+
+
 def named_share(request: str, paragraph: Sequence[Passage], idf: Mapping[str, float] | None = None) -> float:
     """How much of the archetype's name ("Vertical-AI and SaaS product companies") the request uses,
     IDF-weighted: a paragraph is about the archetype its opening names, not every one it mentions ("Big-tech
     product organizations resemble vertical SaaS")."""
     name = archetype_label(paragraph[0].text) if paragraph else None
     return word_share(word_weights(name, idf=idf), request) if name else 0.0
+
+
+# a request for the kinds of organisations, not for one ("what types of employers does the paper sort them into?")
+_ASKS_KINDS = re.compile(r"\b(?:types|kinds|sorts|categories|classes)\s+of\b|\barchetypes\b", re.I)
+# the share of an archetype's name a request uses to name it ("frontier labs": 0.86 of "Frontier model labs")
+NAMED_SHARE = 0.4
 
 
 def read_archetypes(
@@ -332,19 +344,39 @@ def read_archetypes(
     ):
         i = group_of[windows[n - 1].id]
         best[i] = max(best[i], score)
-    best += name_weight * np.array([named_share(request, group, idf) for group in paragraphs])
+    shares = np.array([named_share(request, group, idf) for group in paragraphs])
+    best += name_weight * shares
     # The section's opening and closing paragraphs speak of every archetype: they are not candidates.
     candidates = list(range(1, len(paragraphs) - 1)) if len(paragraphs) > 3 else list(range(len(paragraphs)))
     order = sorted(candidates, key=lambda i: -best[i])
     asks_where = bool(ASKS_WHERE.search(request))  # "which section is the org archetype stuff in?": all of them
-    focused = not asks_where and (float(best[order[0]] - best[order[1]]) > 0.05 if len(order) > 1 else True)
+    # "what kinds of companies does the paper describe?": the list, unless the request names one of them
+    asks_kinds = bool(_ASKS_KINDS.search(request)) and float(shares[candidates].max()) < NAMED_SHARE
+    focused = (
+        not asks_where
+        and not asks_kinds
+        and (float(best[order[0]] - best[order[1]]) > 0.05 if len(order) > 1 else True)
+    )
+    # "how do frontier labs ... compared with the foundation-model platforms?": the two it names, each read
+    named = [i for i in order if shares[i] >= NAMED_SHARE][:2]
+    if len(named) == 2 and not (name_words(paragraphs[named[1]]) - name_words(paragraphs[named[0]])) & set(
+        content_words(request)
+    ):
+        named = named[:1]  # "open source / academic labs": "labs" is named by the first ("... and academic labs")
     # The opening and closing paragraphs answer a request about the archetypes as a whole ("what's the
     # synthesis at the end of sec 6?") better than any one archetype's own: then they are quoted, before the
     # list of archetypes when the request asks about all of them alike
     general = [i for i in range(len(paragraphs)) if i not in candidates]
     overview = [p for i in general for p in paragraphs[i]]
     overall = bool(general) and not asks_where and max(best[i] for i in general) > best[order[0]]
-    if overall and focused:
+    if len(named) == 2 and not asks_where:
+        statements = [
+            replace(statement, score=float(best[i]))
+            for i in named
+            for statement in quote_sentences(request, paragraphs[i], embedder, (limit + 1) // 2, idf)
+        ]
+        what = "two archetypes"
+    elif overall and focused:
         statements = quote_sentences(request, overview, embedder, limit, idf)
         what = "the archetypes as a whole"
     elif focused:
@@ -353,13 +385,14 @@ def read_archetypes(
         what = "one archetype"
     else:
         statements = []
-        for i, group in enumerate(paragraphs):
+        for i in candidates:  # the archetypes' own paragraphs: the opening and the synthesis name none
+            group = paragraphs[i]
             opening = archetype_name(group)
             # each opening is ranked by how well its paragraph answers the request, not by matching itself
             statements += [
                 replace(s, score=float(best[i])) for s in quote_sentences(opening, group[:1], embedder, 1, idf)
             ]
-        statements = statements[: max(limit, 7)]
+        statements = statements[: max(limit, len(candidates))]
         if overall:
             statements = quote_sentences(request, overview, embedder, 2, idf) + statements
         what = "every archetype"
