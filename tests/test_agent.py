@@ -1250,6 +1250,17 @@ def test_a_request_naming_two_archetypes_reads_both_and_a_shared_word_names_one(
     assert one.summary == "Section 6: one archetype", one.summary
 
 
+def test_an_archetype_follow_up_after_two_reads_the_one_whose_name_it_uses(chat_engine):
+    *_, last = chat_engine.converse(
+        [
+            "how do frontier labs treat tool use compared with foundation-model platforms?",
+            "and what's the research at those platforms oriented toward?",
+        ]
+    )
+    assert last.answer.startswith("“Foundation-model platforms (often cloud/API providers)"), last.answer
+    assert "distillation" in last.answer, last.answer
+
+
 def test_a_section_follow_up_reads_the_rest_of_the_same_part(chat_engine):
     """The limitations paragraph is indexed in two windows; its part holds both, and a follow-up that names no
     part reads what the first answer did not quote."""

@@ -43,7 +43,7 @@ from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
 from .references import asks_cited, work_alone
 from .results import Reading, ToolResult, returned_passage_ids
-from .sections import ASKS_WHERE, archetype_name, names_a_part
+from .sections import ASKS_WHERE, archetype_name, name_words, names_a_part
 from .state import (
     ConversationState,
     Entities,
@@ -518,6 +518,13 @@ class OfflinePolicy:
             if earlier.summary.endswith("one archetype") and earlier.statements:
                 # the conversation chose the archetype, as surely as if the question had named it
                 return replace(box.organisation_archetypes(text, within=self._archetype_of(earlier)), strength=1.0)
+            # "and what's the research at those platforms oriented toward?" after an answer about two: the one of
+            # them a word of whose name it uses
+            words = set(content_words(text))
+            read = {pid for s in earlier.statements for pid in s.passage_ids}
+            named = [g for g in box.archetypes if read & {p.id for p in g} and name_words(g) & words]
+            if earlier.summary.endswith("two archetypes") and len(named) == 1:
+                return replace(box.organisation_archetypes(text, within=named[0]), strength=1.0)
         return own if one else box.organisation_archetypes(standalone)
 
     def _archetype_of(self, result: ToolResult) -> tuple[Passage, ...]:
