@@ -1470,6 +1470,7 @@ def test_a_question_about_table_1_itself_gets_its_caption_and_what_the_paper_say
         ("what does an MLE typically do per the paper", "ML Engineer"),
         ("What do research scientists do?", "Research Scientist"),
         ("what do ML engineers do day to day?", "ML Engineer"),
+        ("what do applied scientists actually do according to the paper", "Applied Scientist"),
         ("do RE jobs need a phd", None),  # asks something of the role
         ("do REs actually get to publish much?", None),
         ("research engineers vs research scientists?", None),  # two roles

@@ -34,7 +34,7 @@ mainly mostly often ever still even also instead rather pretty quite good bad be
 small huge tiny right wrong true false real okay sure like likely possible possibly probably guess think know
 knows learn pick picking picked get gets getting got take takes taking look looking looks come comes coming
 came go goes going went make makes making made keep keeps put puts resort resorting end ends ending day daily
-gist nutshell tldr takeaway takeaways finding findings""".split()
+gist nutshell tldr takeaway takeaways finding findings according""".split()
 )
 
 
