@@ -621,6 +621,16 @@ def test_a_framing_word_absent_from_the_corpus_is_no_reason_to_refuse(chat_engin
     assert answer.mode != Mode.NOT_COVERED
 
 
+def test_a_question_the_planner_reads_as_fit_is_refused_when_the_sources_do_not_cover_it(chat_engine):
+    off_topic = chat_engine.ask("Should I submit to NeurIPS or ICML first if I want a research scientist job?")
+    assert off_topic.intent == "fit" and off_topic.mode == Mode.NOT_COVERED, (off_topic.intent, off_topic.answer)
+    assert not off_topic.citations
+    # a profile is fitted, and a request for a fit without one asks for it
+    assert chat_engine.ask("backend dev 5 yrs, k8s, want ML. what fits?").mode == Mode.FIT
+    asked = chat_engine.ask("which role fits me?")
+    assert asked.mode == Mode.FIT and asked.answer.startswith("To suggest a role I need"), asked.answer
+
+
 @pytest.mark.parametrize("question", ["What is the capital of France?", "Who won the football world cup in 2018?"])
 def test_off_topic_questions_are_refused_without_a_citation(chat_engine, question):
     answer = chat_engine.ask(question)

@@ -590,7 +590,16 @@ class OfflinePolicy:
         fields = {"intent": intent, "policy": self.name}
         if seen.standalone != text:
             yield {"type": "status", "text": f"Searching for: {seen.standalone}"}
-        if intent == "fit":
+        started = time.perf_counter()
+        answerability = self.answerability_model()
+        p_covered = answerability.probability(
+            seen.row, encode_cached(self.embedder, [seen.standalone])[0], seen.standalone
+        )
+        steps.append(Step("answerability", {}, f"P(covered) {p_covered:.2f}", (time.perf_counter() - started) * 1000))
+        clock.mark("retrieve_s")
+        # a request the role fit would read as a profile ("set up a RAG pipeline over my company's PDFs") is
+        # refused like any other question the sources do not cover; a reply to the request for a profile is not
+        if intent == "fit" and (asked_for_profile(history) or p_covered >= answerability.threshold):
             started = time.perf_counter()
             # "should I even apply there?": what the organisation the person asks about says of itself
             organisations = seen.entities.organisations or (state.recent("organisations") if seen.focus else ())
@@ -628,13 +637,6 @@ class OfflinePolicy:
             )
             yield {"type": "answer", "answer": replace(answer, steps=tuple(steps), **fields)}
             return
-        started = time.perf_counter()
-        answerability = self.answerability_model()
-        p_covered = answerability.probability(
-            seen.row, encode_cached(self.embedder, [seen.standalone])[0], seen.standalone
-        )
-        steps.append(Step("answerability", {}, f"P(covered) {p_covered:.2f}", (time.perf_counter() - started) * 1000))
-        clock.mark("retrieve_s")
         if p_covered < answerability.threshold:
             clock.mark("total_s")
             reason = f"answerability {p_covered:.2f} < {answerability.threshold:.2f}"
