@@ -621,6 +621,16 @@ def test_a_framing_word_absent_from_the_corpus_is_no_reason_to_refuse(chat_engin
     assert answer.mode != Mode.NOT_COVERED
 
 
+def test_a_question_about_one_organisation_reads_the_papers_account_of_it(chat_engine):
+    answer = chat_engine.ask("what do applied scientists at amazon do, per the paper?")
+    step = next(s for s in answer.steps if s.tool == "organisation_account")
+    assert step.passages and all(pid.startswith("paper:2:05") for pid in step.passages), step
+    assert "inventor and engineer" in answer.answer, answer.answer
+    # a question about a work the organisation published is answered from that work, not the paper's account
+    about_work = chat_engine.ask("what does the Amazon Science article by Zeng say Amazon looks at first in hiring?")
+    assert "organisation_account" not in [s.tool for s in about_work.steps], about_work.steps
+
+
 def test_a_question_the_planner_reads_as_fit_is_refused_when_the_sources_do_not_cover_it(chat_engine):
     off_topic = chat_engine.ask("Should I submit to NeurIPS or ICML first if I want a research scientist job?")
     assert off_topic.intent == "fit" and off_topic.mode == Mode.NOT_COVERED, (off_topic.intent, off_topic.answer)

@@ -361,6 +361,18 @@ class OfflinePolicy:
                 lambda: [e for e in box.definition_passages(named_roles[0], standalone) if e.passage.id not in have],
                 lambda ev: ", ".join(e.passage.id for e in ev) or "nothing new",
             )
+        if intent == "search" and len(entities.organisations) == 1 and not focused and not box.named_references(text):
+            # a question about one organisation and no work (a work it published counts: "the Amazon Science
+            # article by Zeng", "Anthropic's careers page" are answered from their own text): the paper's own account
+            # of the organisation is read beside what the search found
+            have = {e.passage.id for e in evidence}
+            organisation = entities.organisations[0]
+            evidence = evidence + clock.run(
+                "organisation_account",
+                {"organisation": organisation},
+                lambda: [e for e in box.organisation_account(organisation, standalone) if e.passage.id not in have],
+                lambda ev: ", ".join(e.passage.id for e in ev) or "nothing new",
+            )
         checked = box.read_part(item, name_it=True) if item is not None else None  # a tool result made while choosing
         alone = role_alone(text) if intent in ("search", "section") and not entities.organisations else None
         definition = box.role_definition(alone) if alone and not box.named_works(text) else None

@@ -132,6 +132,18 @@ class Toolbox:
         order = np.argsort(-sims)[:n]
         return [Evidence(own[i], 0.0, ("definition",), {"dense_sim": float(sims[i])}) for i in order]
 
+    def organisation_account(self, organisation: str, query: str, n: int = 2) -> list[Evidence]:
+        """The passages of the paper's own account of an organisation (its item of a section's list, "Amazon")
+        closest to the query, ranked below any search result, as a role's definition is."""
+        name = organisation.split()[-1].lower()  # "Google DeepMind" is the item "DeepMind (Google DeepMind)"
+        part = next((p for p in self.parts if p.item and p.name.lower().startswith(name)), None)
+        if part is None:
+            return []
+        vectors = encode_cached(self.embedder, [query] + [p.text for p in part.passages])
+        sims = vectors[1:] @ vectors[0]
+        order = np.argsort(-sims)[:n]
+        return [Evidence(part.passages[i], 0.0, ("organisation",), {"dense_sim": float(sims[i])}) for i in order]
+
     @cached_property
     def archetypes(self):
         return archetype_paragraphs(self.passages)
