@@ -124,25 +124,22 @@ class Toolbox:
     def definition_passages(self, role: str, query: str, n: int = 2) -> list[Evidence]:
         """The passages of the paper's definition of `role` (Section 4) closest to the query, as evidence ranked
         below any search result: the paper's own account of a role beside what the search found."""
-        own = definition_of(role, self.role_definitions)
-        if not own:
-            return []
-        vectors = encode_cached(self.embedder, [query] + [p.text for p in own])
-        sims = vectors[1:] @ vectors[0]
-        order = np.argsort(-sims)[:n]
-        return [Evidence(own[i], 0.0, ("definition",), {"dense_sim": float(sims[i])}) for i in order]
+        return self._closest(definition_of(role, self.role_definitions), query, n, "definition")
 
     def organisation_account(self, organisation: str, query: str, n: int = 2) -> list[Evidence]:
         """The passages of the paper's own account of an organisation (its item of a section's list, "Amazon")
         closest to the query, ranked below any search result, as a role's definition is."""
         name = organisation.split()[-1].lower()  # "Google DeepMind" is the item "DeepMind (Google DeepMind)"
         part = next((p for p in self.parts if p.item and p.name.lower().startswith(name)), None)
-        if part is None:
+        return self._closest(part.passages if part else [], query, n, "organisation")
+
+    def _closest(self, passages: Sequence[Passage], query: str, n: int, found_by: str) -> list[Evidence]:
+        """The n passages closest to the query, as evidence ranked below any search result."""
+        if not passages:
             return []
-        vectors = encode_cached(self.embedder, [query] + [p.text for p in part.passages])
+        vectors = encode_cached(self.embedder, [query] + [p.text for p in passages])
         sims = vectors[1:] @ vectors[0]
-        order = np.argsort(-sims)[:n]
-        return [Evidence(part.passages[i], 0.0, ("organisation",), {"dense_sim": float(sims[i])}) for i in order]
+        return [Evidence(passages[i], 0.0, (found_by,), {"dense_sim": float(sims[i])}) for i in np.argsort(-sims)[:n]]
 
     @cached_property
     def archetypes(self):
