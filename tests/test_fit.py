@@ -281,6 +281,13 @@ def test_negation_scope(text, expected):
         assert clause.negative is negative and words in clause.text, clause
 
 
+def test_a_typed_profile_is_split_into_sentences_that_start_in_lower_case():
+    clauses = split_clauses("love perf tuning + infra. papers dont interest me at all. what fits?")
+    negative = [c for c in clauses if c.negative]
+    assert [c.sentence for c in negative] == ["papers dont interest me at all."], clauses
+    assert not any(c.negative and "perf tuning" in c.text for c in clauses), clauses
+
+
 def test_an_occasional_paper_is_a_hedge():
     (clause,) = split_clauses("I get my name on a paper now and then")
     assert clause.hedged and not clause.negative

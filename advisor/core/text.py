@@ -46,8 +46,11 @@ _ABBREVIATIONS = {
     "resp",
 }
 
-# A candidate boundary: terminal punctuation, closing quotes/brackets, trailing citation markers.
-_BOUNDARY = re.compile(r"[.!?]+[\"”’')\]*]*(?:\s*" + CITATION.pattern + r")*(?=\s+[\"“‘(\[*A-Z0-9])")
+# A candidate boundary: terminal punctuation, closing quotes/brackets, trailing citation markers, before a
+# sentence's start; in a typed message a sentence may start in lower case ("... serving side. papers dont ...").
+_BOUNDARY_BEFORE = r"[.!?]+[\"”’')\]*]*(?:\s*" + CITATION.pattern + r")*(?=\s+[\"“‘(\[*{starts}0-9])"
+_BOUNDARY = re.compile(_BOUNDARY_BEFORE.replace("{starts}", "A-Z"))
+_TYPED_BOUNDARY = re.compile(_BOUNDARY_BEFORE.replace("{starts}", "A-Za-z"))
 
 
 def citation_numbers(marker_body: str) -> list[int]:
@@ -75,12 +78,13 @@ def parse_citations(text: str, valid: range | None = None) -> tuple[int, ...]:
     return tuple(seen)
 
 
-def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+def sentence_spans(text: str, offset: int = 0, typed: bool = False) -> list[tuple[int, int]]:
     """(start, end) of each sentence in text, shifted by offset. Keeps citation markers that
-    follow the full stop ("…tooling.”[4] Meta…") with the sentence they cite for."""
+    follow the full stop ("…tooling.”[4] Meta…") with the sentence they cite for. `typed`: a person's message,
+    whose sentences may start in lower case."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for match in _BOUNDARY.finditer(text):
+    for match in (_TYPED_BOUNDARY if typed else _BOUNDARY).finditer(text):
         end = match.end()
         word = re.search(r"([\w.]+)[.!?]+[\"”’')\]*]*$", text[start : match.start() + 1])
         if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS and text[match.start()] == ".":

@@ -91,7 +91,7 @@ def profile_sentences(profile: str) -> list[tuple[int, int]]:
             continue
         bullet = re.match(r"^\s*(?:[-*•·▪]|\d+[.)])\s+", line)
         offset = start + (bullet.end() if bullet else len(line) - len(line.lstrip()))
-        spans.extend(sentence_spans(profile[offset : start + len(line)], offset=offset))
+        spans.extend(sentence_spans(profile[offset : start + len(line)], offset=offset, typed=True))
     return spans
 
 
