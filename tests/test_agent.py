@@ -755,6 +755,9 @@ def test_which_parts_discuss_that_names_where_the_paper_says_what_the_previous_a
     assert "paper_section" in [s.tool for s in second.steps], second.steps
     assert second.answer.startswith("The paper says this in Section 3 (Shared Technical Skills"), second.answer
     assert "under Training Optimization and Efficiency: “As one research engineer noted" in second.answer
+    # a question that names no part but asks which one ("which section is that in?") is asked of the answer too
+    *_, where = chat_engine.converse([first.question, "which section is that in?"])
+    assert where.answer.startswith("The paper says this in Section 3 (Shared Technical Skills"), where.answer
 
 
 def test_where_the_paper_cites_a_work_is_said_by_section_number_and_heading(chat_engine):
@@ -1279,6 +1282,14 @@ def test_an_archetype_follow_up_after_two_reads_the_one_whose_name_it_uses(chat_
     )
     assert last.answer.startswith("“Foundation-model platforms (often cloud/API providers)"), last.answer
     assert "distillation" in last.answer, last.answer
+
+
+def test_a_follow_up_describing_a_figure_reads_that_figure_not_the_one_named_before(chat_engine):
+    first, second = chat_engine.converse(
+        ["what does figure 1 show?", "and the hiring distribution diagram, which is it?"]
+    )
+    assert first.answer.startswith("The caption of Figure 1 reads"), first.answer
+    assert second.answer.startswith("The caption of Figure 4 reads"), second.answer
 
 
 def test_a_section_follow_up_reads_the_rest_of_the_same_part(chat_engine):

@@ -43,7 +43,14 @@ from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
 from .references import asks_cited, work_alone
 from .results import Reading, ToolResult, returned_passage_ids
-from .sections import ASKS_WHERE, archetype_name, name_words, names_a_part
+from .sections import (
+    ASKS_WHERE,
+    archetype_name,
+    describes_a_figure,
+    name_words,
+    names_a_part,
+    names_nothing_but_a_kind,
+)
 from .state import (
     ConversationState,
     Entities,
@@ -498,11 +505,14 @@ class OfflinePolicy:
             # the question names a part of its own
             own = self.toolbox.section(text)
             said_in = self.toolbox.where_said(last.answer)
-            if said_in.found and not (own.found and own.strength >= self.settings.agent.part_name_similarity):
+            names_own = own.found and own.strength >= self.settings.agent.part_name_similarity
+            if said_in.found and not (names_own and not names_nothing_but_a_kind(text)):
                 return said_in
         if follow_up and text != standalone:
             own = self.toolbox.section(text)
-            if own.found and own.strength >= self.settings.agent.part_name_similarity:
+            # a figure described in the follow-up's own words is the one its caption answers, not the one the
+            # conversation named by number ("the team topology one, which fig is that?" after "figure 1")
+            if own.found and (own.strength >= self.settings.agent.part_name_similarity or describes_a_figure(text)):
                 return own
             if own.strength < 1.0 and last is not None and last.tool in ("references", "claim_check"):
                 # "in what context does the paper bring those up?" after an answer about cited works: the

@@ -16,6 +16,7 @@ from ..fit import archetype_label, places_archetype
 from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import Focus, quote_text, rank_sentences, word_share, word_weights
+from ..qa.coverage import focus_words
 from .results import Statement, ToolResult
 
 # A paragraph or list item that opens with an italic or bold label names a part of its own: "*Limitations.* Our
@@ -103,6 +104,22 @@ def choose_part(
     ]
     best = int(np.argmax(scores))
     return parts[best], float(name_sims[best])
+
+
+# what a question calls any part of the paper ("which section is that in?" names none of them)
+_PART_KINDS = re.compile(r"\b(?:sections?|sec|parts?|chapters?|figures?|figs?|tables?|paper|text)\b", re.I)
+
+
+def names_nothing_but_a_kind(request: str) -> bool:
+    """Whether the request's topic words are only what it calls a part ("which section is that in?"): it asks
+    where something said before is, not for a part it describes."""
+    return not focus_words(_PART_KINDS.sub(" ", request))
+
+
+def describes_a_figure(request: str) -> bool:
+    """Whether the request asks for a figure or table by what it shows, not by number ("the team topology one,
+    which fig is that?")."""
+    return bool(_KIND.search(request)) and not names_a_part(request)
 
 
 def names_a_part(request: str) -> bool:
