@@ -500,16 +500,15 @@ class OfflinePolicy:
         """A follow-up that names a part of its own ("and the limitations?") is read on its own words; one that
         names none ("so what do they want to do next?") reads the part the conversation is about for them."""
         last = state.last
-        if follow_up and last is not None and ASKS_WHERE.search(text):
+        own = self.toolbox.section(text) if follow_up else None  # the follow-up's own words, read once
+        if own is not None and last is not None and ASKS_WHERE.search(text):
             # "which parts of the paper discuss that?" after an answer quoting the paper: where it says that, unless
             # the question names a part of its own
-            own = self.toolbox.section(text)
             said_in = self.toolbox.where_said(last.answer)
             names_own = own.found and own.strength >= self.settings.agent.part_name_similarity
             if said_in.found and not (names_own and not names_nothing_but_a_kind(text)):
                 return said_in
-        if follow_up and text != standalone:
-            own = self.toolbox.section(text)
+        if own is not None and text != standalone:
             # a figure described in the follow-up's own words is the one its caption answers, not the one the
             # conversation named by number ("the team topology one, which fig is that?" after "figure 1")
             if own.found and (own.strength >= self.settings.agent.part_name_similarity or describes_a_figure(text)):
@@ -542,11 +541,12 @@ class OfflinePolicy:
                 return replace(box.organisation_archetypes(text, within=self._archetype_of(earlier)), strength=1.0)
             # "and what's the research at those platforms oriented toward?" after an answer about two: the one of
             # them a word of whose name it uses
-            words = set(content_words(text))
-            read = {pid for s in earlier.statements for pid in s.passage_ids}
-            named = [g for g in box.archetypes if read & {p.id for p in g} and name_words(g) & words]
-            if earlier.summary.endswith("two archetypes") and len(named) == 1:
-                return replace(box.organisation_archetypes(text, within=named[0]), strength=1.0)
+            if earlier.summary.endswith("two archetypes"):
+                words = set(content_words(text))
+                read = {pid for s in earlier.statements for pid in s.passage_ids}
+                named = [g for g in box.archetypes if read & {p.id for p in g} and name_words(g) & words]
+                if len(named) == 1:
+                    return replace(box.organisation_archetypes(text, within=named[0]), strength=1.0)
         return own if one else box.organisation_archetypes(standalone)
 
     def _archetype_of(self, result: ToolResult) -> tuple[Passage, ...]:
