@@ -434,6 +434,26 @@ def test_the_role_in_focus_outlives_a_turn_that_names_no_role():
     assert state_from_history(named, {}, range(1, 33)).role_in_focus() == ""  # the last question named its own
 
 
+def test_a_question_resolved_to_the_role_in_focus_keeps_that_role_whatever_its_answer_quotes_first(chat_engine):
+    phd = {
+        "role": "assistant",
+        "content": "“Research scientist roles usually require a PhD; research engineer roles do not.” [1]",
+        "metadata": {"intent": "search", "roles": ["Research Engineer"]},
+    }
+    asked = {"role": "user", "content": "does that role usually require a phd?"}
+    assert state_from_history([asked, phd], {}, range(1, 33)).role_in_focus() == "Research Engineer"
+    # end to end: the fitted role carries through a question the answer of which leads with another role
+    *_, optimisation = chat_engine.converse(
+        [
+            "MS in CS, no PhD. 3 yrs writing CUDA kernels and setting up multi-node training runs; I love helping "
+            "researchers get their ideas running at scale. Which role should I target?",
+            "does that role usually require a phd?",
+            "and per Table 1 how much code optimization does it do?",
+        ]
+    )
+    assert "Research Engineer is marked ✓✓ (extensive)" in optimisation.answer, optimisation.answer
+
+
 def test_the_training_set_covers_every_intent_and_the_held_out_set_is_apart():
     examples = load_examples()
     assert {e.intent for e in examples} == {
@@ -1352,6 +1372,17 @@ def test_a_count_is_stated_only_by_a_number_before_the_counted_word(chat_engine)
     answer = chat_engine.ask("how big a language model did the megatron folks train, and on how many gpus?")
     assert answer.mode != Mode.NOT_COVERED, answer.answer
     assert "8.3 billion" in answer.answer and "512 GPUs" in answer.answer, answer.answer
+
+
+def test_asked_which_section_mentions_a_phrase_the_answer_is_where_the_paper_says_it(chat_engine):
+    # the phrase is said once, in Section 5; Section 4 reads closer as a whole to "section ... skill profiles"
+    expected = "The paper says this in Section 5 (Scaling AI Infrastructure and Cross-Functional Team Structures)"
+    alone = chat_engine.ask("which section mentions T-shaped skill profiles?")
+    assert alone.answer.startswith(expected), alone.answer
+    assert "T-shaped skill profile" in alone.answer
+    # asked after a question about something else, it is still asked of its own words, not of that answer
+    *_, after = chat_engine.converse(["whats fig 2 about", "which section mentions T-shaped skill profiles?"])
+    assert after.answer.startswith(expected), after.answer
 
 
 def test_asked_where_a_topic_is_the_section_answer_names_the_section_first(chat_engine):

@@ -434,7 +434,7 @@ class OfflinePolicy:
                 "reference": lambda: box.reference(standalone, refs),
                 "claim_check": lambda: box.claim_check(standalone, refs, text if follow_up else ""),
                 "archetypes": lambda: self.archetypes_for(text, standalone, follow_up, state),
-                "section": lambda: self.section_for(text, standalone, follow_up, state),
+                "section": lambda: self.section_for(text, standalone, follow_up, state, evidence),
             }.get(intent)
             arguments = {
                 "request": standalone,
@@ -496,10 +496,21 @@ class OfflinePolicy:
                 return earlier
         return result
 
-    def section_for(self, text: str, standalone: str, follow_up: bool, state: ConversationState) -> ToolResult:
+    def section_for(
+        self, text: str, standalone: str, follow_up: bool, state: ConversationState, evidence: Sequence[Evidence]
+    ) -> ToolResult:
         """A follow-up that names a part of its own ("and the limitations?") is read on its own words; one that
         names none ("so what do they want to do next?") reads the part the conversation is about for them."""
         last = state.last
+        if ASKS_WHERE.search(text) and not names_a_part(text) and not looks_like_follow_up(text, by_length=False):
+            # "which section mentions T-shaped skill profiles?": where the paper says what the question names
+            # itself, unless it names a part by its heading ("which section covers team structures?")
+            said_in = self.toolbox.where_topic_said(text, evidence)
+            part = self.toolbox.section(text)
+            if said_in.found and part.strength < self.settings.agent.part_name_similarity:
+                return said_in
+            if not follow_up:
+                return part
         own = self.toolbox.section(text) if follow_up else None  # the follow-up's own words, read once
         if own is not None and last is not None and ASKS_WHERE.search(text):
             # "which parts of the paper discuss that?" after an answer quoting the paper: where it says that, unless
@@ -757,10 +768,14 @@ def turn_metadata(answer: Answer) -> dict:
     if not asked:  # an answer that looked up no work: the works its quoted paper sentences cite come last
         # ("where does that come from?"); a list a tool gave keeps its order for "the last of those"
         refs += [n for c in citations if c.evidence.passage.doc == "paper" for n in c.evidence.passage.cites]
+    # "does that role need a PhD?" resolved to the role in focus: the role the turn was about, whichever role the
+    # answer's first quote names ("Research scientist roles usually require a PhD; research engineer roles do not")
+    resolved = answer.standalone_question if answer.standalone_question != answer.question else ""
     return {
         "intent": answer.intent,
         "refused": answer.mode == Mode.NOT_COVERED,
         "refs": list(dict.fromkeys(refs)),
+        "roles": list(find_entities(resolved, {}, ()).roles) if resolved else [],
         "tool": next((s.tool for s in answer.steps if s.tool in TOOL_INTENTS.values()), ""),
     }
 

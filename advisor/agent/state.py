@@ -236,6 +236,16 @@ def state_from_history(
             # an answer about a work (a reference, a claim check) leads with the work, whatever role its
             # first quoted sentence names: "it" in the next turn is that work, not the role
             about_a_work = intent in ("reference", "claim_check")
+            # the role a question naming none was resolved to ("does that role need a PhD?") is what it was about,
+            # whichever role the answer's first quote names
+            resolved_roles = [str(r) for r in meta.get("roles", ()) if r in ROLES]
+            role_of_answer = (
+                ""
+                if pending.entities.roles or about_a_work
+                else resolved_roles[0]
+                if len(resolved_roles) == 1
+                else leading_role(content)
+            )
             pending = replace(
                 pending,
                 intent=intent,
@@ -244,9 +254,7 @@ def state_from_history(
                 section=str(meta.get("section", "")),
                 answer=content,
                 # a role fit's answer names the role that fits, whatever roles the question weighed ("RS or AS?")
-                answer_role=leading_role(content)
-                if intent == "fit" or not (pending.entities.roles or about_a_work)
-                else "",
+                answer_role=leading_role(content) if intent == "fit" else role_of_answer,
                 refused=bool(meta.get("refused", content.startswith(prompts.NOT_COVERED))),
             )
     if pending is not None:

@@ -292,6 +292,14 @@ class Toolbox:
         items = {p.id: part.name for part in self.parts if part.item for p in part.passages}
         return where_said(answer, self.sentences, self.passages, items)
 
+    def where_topic_said(self, request: str, evidence: Sequence[Evidence]) -> ToolResult:
+        """Where the paper says what a request names ("which section mentions T-shaped skill profiles?"): the
+        paper's sentence the passage search found closest to it, with its section. A phrase said once is found
+        by its sentence, not by which part reads closest as a whole."""
+        paper = [e for e in evidence if e.passage.doc == "paper" and e.passage.kind != PassageKind.REFERENCE]
+        ranked = rank_sentences(request, paper, self.embedder, self._idf(), 0.0)
+        return self.where_said(ranked[0][2]) if ranked else ToolResult(tool="paper_section", arguments={})
+
     def role_definition(self, role: str) -> ToolResult | None:
         """The paper's definition of a role (its item in Section 4's list), read from its start."""
         part = next((p for p in self.parts if p.item and ROLE_MENTIONS[role].search(p.name)), None)
