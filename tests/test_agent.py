@@ -1476,6 +1476,16 @@ def test_a_table_follow_up_asking_for_a_roles_lowest_rows_reads_its_column_not_t
     assert "publication & research community: ○ (rare)" in last.answer, last.answer
 
 
+def test_a_table_follow_up_asking_who_is_least_involved_reads_the_previous_row_across_roles(chat_engine):
+    # the conversation is about the Research Engineer, but "who" asks which role, of the row just asked about
+    *_, last = chat_engine.converse(
+        ["do research engineers propose new ml algorithms according to table 1", "who's least involved in that?"]
+    )
+    assert "propose novel ML algorithms ranks lowest for the ML Engineer alone: ML Engineer ○" in last.answer, (
+        last.answer
+    )
+
+
 def test_a_table_follow_up_asking_for_the_other_roles_reads_every_role_but_the_previous_ones(chat_engine):
     first, second = chat_engine.converse(
         [

@@ -61,7 +61,7 @@ from .state import (
     role_alone,
     state_from_history,
 )
-from .table import about_whole_table, asks_lowest
+from .table import about_whole_table, asks_lowest, asks_which_role
 from .tools import Toolbox
 
 
@@ -482,8 +482,10 @@ class OfflinePolicy:
                 if whole.summary == "the table":
                     return whole
             own = self.toolbox.table1(text, roles)
-            # its own rows, or the rows a role scores lowest on: its whole column, not the previous row
-            if own.summary.startswith("rows") or (own.summary.startswith("column") and asks_lowest(text)):
+            # its own rows, or the rows a role scores lowest on: its whole column, not the previous row (but
+            # "who's least involved in that?" asks which role, of the previous row)
+            lowest_of_role = asks_lowest(text) and not asks_which_role(text)
+            if own.summary.startswith("rows") or (own.summary.startswith("column") and lowest_of_role):
                 return own
         result = self.toolbox.table1(request, roles)
         if result.summary.startswith("rows"):

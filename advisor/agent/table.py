@@ -126,6 +126,11 @@ def asks_lowest(request: str) -> bool:
     return bool(_LOWEST.search(request))
 
 
+def asks_which_role(request: str) -> bool:
+    """Whether the request asks which role ("who's least involved in that?"), not what one role does."""
+    return bool(_ASKS_WHICH_ROLE.search(request))
+
+
 # "and the AS? who has it as a primary responsibility?": besides the roles it names, the request asks which roles
 # lead the row
 _ASKS_WHICH_ROLE = re.compile(
@@ -293,7 +298,7 @@ def lookup_table(
     if matched:
         for row, score in matched:
             statements += row_statements(view, row, roles, score, request)
-            if roles and _ASKS_WHICH_ROLE.search(request):
+            if roles and asks_which_role(request):
                 statements += row_statements(view, row, [], score - 0.02, request)[:1]
         what = "rows " + "; ".join(r.label for r, _ in matched)
     elif len(roles) >= 2:
