@@ -434,6 +434,18 @@ def test_the_role_in_focus_outlives_a_turn_that_names_no_role():
     assert state_from_history(named, {}, range(1, 33)).role_in_focus() == ""  # the last question named its own
 
 
+def test_a_plain_answer_quotes_deep_enough_to_reach_the_requirements_a_role_definition_lists(chat_engine):
+    # the definition's requirement sentence ranks sixth, below sentences on what the role does
+    *_, requirements = chat_engine.converse(
+        [
+            "I'm an RE right now. Is that a stepping stone to becoming a research scientist?",
+            "what do rs roles usually require then",
+        ]
+    )
+    assert requirements.mode == Mode.EVIDENCE, requirements.mode
+    assert "usually a Ph.D." in requirements.answer, requirements.answer
+
+
 def test_a_question_resolved_to_the_role_in_focus_keeps_that_role_whatever_its_answer_quotes_first(chat_engine):
     phd = {
         "role": "assistant",
