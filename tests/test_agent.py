@@ -1397,6 +1397,19 @@ def test_asked_which_section_mentions_a_phrase_the_answer_is_where_the_paper_say
     assert after.answer.startswith(expected), after.answer
 
 
+def test_which_section_was_that_in_after_a_search_answer_names_the_part_of_its_first_quote(chat_engine):
+    # the question names nothing of its own ("section", "that"): it asks where the previous answer's words are,
+    # the part of its first quote first, though later quotes come from other parts and back again
+    first, where = chat_engine.converse(
+        ["what's the T-shaped skill profile thing the paper mentions", "which section was that in?"]
+    )
+    assert first.answer.startswith("“This all contributes to an environment"), first.answer
+    assert where.answer.startswith(
+        "The paper says this in Section 5 (Scaling AI Infrastructure and Cross-Functional Team Structures): "
+        "“This all contributes"
+    ), where.answer
+
+
 def test_asked_where_a_topic_is_the_section_answer_names_the_section_first(chat_engine):
     box = chat_engine.policy.toolbox
     where = box.section("which section lists the shared technical skills?")

@@ -504,9 +504,11 @@ class OfflinePolicy:
         """A follow-up that names a part of its own ("and the limitations?") is read on its own words; one that
         names none ("so what do they want to do next?") reads the part the conversation is about for them."""
         last = state.last
-        if ASKS_WHERE.search(text) and not names_a_part(text) and not looks_like_follow_up(text, by_length=False):
+        asks_own_topic = not (names_a_part(text) or names_nothing_but_a_kind(text))
+        if ASKS_WHERE.search(text) and asks_own_topic and not looks_like_follow_up(text, by_length=False):
             # "which section mentions T-shaped skill profiles?": where the paper says what the question names
-            # itself, unless it names a part by its heading ("which section covers team structures?")
+            # itself, unless it names a part by its heading ("which section covers team structures?"); "which
+            # section was that in?" names nothing of its own: it asks where the previous answer's words are
             said_in = self.toolbox.where_topic_said(text, evidence)
             part = self.toolbox.section(text)
             if said_in.found and part.strength < self.settings.agent.part_name_similarity:

@@ -403,9 +403,13 @@ def where_said(
     blocks = paper_blocks(passages)
     holders = {s.start: holding(blocks, s) for s in ordered}
     part_of = {s.start: (s.section, items.get(p.id, "")) for s in ordered if (p := holders[s.start])}
-    first_of_part = list({part_of[s.start]: s for s in reversed(ordered) if s.start in part_of}.values())[::-1]
+    firsts: dict[tuple[str, str], CitingSentence] = {}
+    for sentence in ordered:  # each part at its first sentence, the parts in the order the answer quoted them
+        if sentence.start in part_of:
+            firsts.setdefault(part_of[sentence.start], sentence)
     statements: list[Statement] = []
     used: dict[str, Passage] = {}
+    first_of_part = list(firsts.values())
     for sentence in first_of_part[:3]:
         passage = holders[sentence.start]
         item = items.get(passage.id, "")
