@@ -1709,6 +1709,30 @@ def test_a_follow_up_picks_the_earlier_reference_it_describes(chat_engine, quest
 
 
 @pytest.mark.parametrize(
+    ("follow_up", "expected_ref", "author"),
+    [
+        ("and the other one cited next to it for parallelism, who wrote that?", 10, "Rajbhandari"),
+        ("who wrote another source they cite there?", 10, "Rajbhandari"),
+    ],
+)
+def test_the_other_work_after_an_answer_about_one_is_the_work_the_paper_cites_beside_it(
+    chat_engine, follow_up, expected_ref, author
+):
+    first, other = chat_engine.converse(["what's reference [9]?", follow_up])
+    assert first.answer.startswith("Reference 9 is"), first.answer
+    looked_up = [s.arguments.get("refs") for s in other.steps if s.tool == "references"]
+    assert looked_up == [[expected_ref]], other.steps
+    assert author in other.answer, other.answer
+
+
+def test_co_cited_works_are_those_the_paper_cites_in_the_same_sentences(chat_engine):
+    box = chat_engine.policy.toolbox
+    assert box.co_cited([9])[:1] == [10]  # "[9, 10](data and model parallel training)"
+    assert 9 not in box.co_cited([9])
+    assert set(box.co_cited([21])) & {22, 23, 24, 25}  # planners [21] beside tool registries and the rest
+
+
+@pytest.mark.parametrize(
     ("title", "names"),
     [
         ("ZeRO: Memory Optimizations Toward Training Trillion Parameter Models", ["ZeRO"]),

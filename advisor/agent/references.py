@@ -193,6 +193,25 @@ def asks_cited(request: str) -> bool:
     return bool(_CITES.search(request))
 
 
+# "the other one cited next to it", "another source they cite there": a work beside the one talked about
+_ANOTHER_WORK = re.compile(
+    r"\b(?:the\s+other|another)\s+(?:one|work|paper|source|ref|reference|citation|post|article)\b", re.I
+)
+
+
+def asks_another_work(request: str) -> bool:
+    """Whether a follow-up asks for a work other than the one the conversation was about."""
+    return bool(_ANOTHER_WORK.search(request))
+
+
+def co_cited(refs: Sequence[int], citing: Sequence[CitingSentence]) -> list[int]:
+    """The works the paper cites in the same sentences as `refs` ("[9, 10](data and model parallel training)"),
+    in the order the paper first cites them beside one of `refs`."""
+    wanted = set(refs)
+    beside = [n for sentence in citing if wanted & set(sentence.refs) for n in sentence.refs if n not in wanted]
+    return list(dict.fromkeys(beside))
+
+
 def match_references(
     request: str,
     numbers: Sequence[int],

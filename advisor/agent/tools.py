@@ -30,6 +30,7 @@ from ..retrieval import Retriever, reciprocal_rank_fusion
 from .claims import UncitedSentence, check_claims
 from .fitting import definition_of
 from .references import (
+    co_cited,
     described_reference,
     lookup_reference,
     named_references,
@@ -232,6 +233,10 @@ class Toolbox:
     def named_works(self, text: str) -> list[int]:
         """The cited works the text calls by their name ("ReAct", "the ZeRO paper")."""
         return named_works(text, self.references)
+
+    def co_cited(self, refs: Sequence[int]) -> list[int]:
+        """The works the paper cites beside `refs`, in the same sentences."""
+        return co_cited(refs, self.sentences)
 
     def described(self, request: str, candidates: Sequence[int]) -> int | None:
         """The one of `candidates` the request describes ("who wrote the kNN one?"), if any."""
