@@ -1729,6 +1729,19 @@ def test_the_other_work_after_an_answer_about_one_is_the_work_the_paper_cites_be
     assert author in other.answer, other.answer
 
 
+def test_its_abstract_after_an_answer_about_a_work_is_the_works_abstract_not_the_papers(chat_engine):
+    *_, asked = chat_engine.converse(
+        ["what's reference [10]?", "does its abstract actually talk about data and model parallel training?"]
+    )
+    assert "paper_section" not in [s.tool for s in asked.steps], asked.steps
+    search = next(s for s in asked.steps if s.tool == "search_passages")
+    assert search.arguments.get("within") == [10], search.arguments
+    assert "data and model parallelisms" in asked.answer, asked.answer  # ZeRO's abstract
+    # with no work in the conversation, "its abstract" is still the paper's
+    alone = chat_engine.ask("what does its abstract say about the continuum?")
+    assert "paper_section" in [s.tool for s in alone.steps], alone.steps
+
+
 def test_co_cited_works_are_those_the_paper_cites_in_the_same_sentences(chat_engine):
     box = chat_engine.policy.toolbox
     assert box.co_cited([9])[:1] == [10]  # "[9, 10](data and model parallel training)"

@@ -49,6 +49,7 @@ from .sections import (
     describes_a_figure,
     name_words,
     names_a_part,
+    names_a_part_of_it,
     names_nothing_but_a_kind,
 )
 from .state import (
@@ -237,9 +238,10 @@ class OfflinePolicy:
             # "what's the overall synthesis at the end of sec 6?": a part named by its number is read as a part
             intents = {**intents, "search": intents["section"], "section": intents["search"]}
             intent = "section"
-        if intent in PAPER_PART_INTENTS and box.named_works(text):
+        about_a_work = bool(state.last) and state.last.tool in ("references", "claim_check")
+        if intent in PAPER_PART_INTENTS and (box.named_works(text) or (about_a_work and names_a_part_of_it(text))):
             # "what's ReAct actually about, in its own words?": a cited work called by its name is the referent,
-            # not a part of the paper
+            # not a part of the paper; so is the work the last answer was about in "does its abstract say that?"
             intents = about_a_cited_work(intents)
             intent = max(intents, key=intents.get)
         called = box.named_references(text)

@@ -110,6 +110,18 @@ def choose_part(
 _PART_KINDS = re.compile(r"\b(?:sections?|sec|parts?|chapters?|figures?|figs?|tables?|paper|text)\b", re.I)
 
 
+# "its abstract", "their conclusion": a part of whatever "it" is, which after an answer about a cited work is that
+# work, not the paper
+_PART_OF_IT = re.compile(
+    r"\b(?:its|their)\s+(?:own\s+)?(?:abstract|intro|introduction|conclusions?|limitations|figures?|tables?)\b", re.I
+)
+
+
+def names_a_part_of_it(request: str) -> bool:
+    """Whether the request asks for a part of something it calls "it" ("does its abstract say so?")."""
+    return bool(_PART_OF_IT.search(request))
+
+
 def names_nothing_but_a_kind(request: str) -> bool:
     """Whether the request's topic words are only what it calls a part ("which section is that in?"): it asks
     where something said before is, not for a part it describes."""
