@@ -286,6 +286,12 @@ def test_a_sentence_the_paper_quotes_inside_a_longer_one_is_quoted_once(plain_en
         ("which parts of the paper discuss that?", True),
         ("is there more on this?", True),
         ("does the paper say that research engineers publish?", False),
+        # a demonstrative before what an answer showed: "that caption", "this quote", "those papers"
+        ("which tools does that caption name as the shared tooling?", True),
+        ("how many interviews did that guy actually go through?", True),
+        ("is this quote accurate?", True),
+        ("does Table 1 say that papers are the primary output?", False),
+        ("what does this paper argue?", False),  # the paper itself, asked of first
     ],
 )
 def test_a_question_ending_on_that_or_this_leans_on_the_previous_one(question, follows):

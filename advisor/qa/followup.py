@@ -29,8 +29,14 @@ _ENTITY_GROUPS = (
 _FOLLOW_UP_START = re.compile(r"^(and|but|also|what about|how about|same for|and what about|what of)\b", re.I)
 # "that" ends a question only as a pronoun ("which parts of the paper discuss that?"); elsewhere it is as often a
 # conjunction ("does the paper say that ...")
+# "that caption", "this quote", "these papers": a demonstrative before a word for something an answer showed
 _PRONOUN = re.compile(
-    r"\b(they|them|their|it|its|that role|this role|those|there|he|she)\b|\b(?:that|this|these)(?=\W*$)", re.I
+    r"\b(they|them|their|it|its|that role|this role|those|there|he|she)\b|\b(?:that|this|these)(?=\W*$)"
+    r"|\b(?:that|this|these)\s+(?:captions?|quotes?|quotations?|figures?|fig|tables?|rows?|columns?|cells?|sections?"
+    r"|parts?|paragraphs?|passages?|sentences?|claims?|sources?|refs?|references?|citations?|posts?|blogs?"
+    r"|articles?|listings?|postings?|books?|chapters?|works?|stud(?:y|ies)|lists?|examples?|guy|person|authors?"
+    r"|archetypes?|benchmarks?)\b",
+    re.I,
 )
 
 
