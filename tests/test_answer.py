@@ -280,6 +280,31 @@ def test_a_sentence_the_paper_quotes_inside_a_longer_one_is_quoted_once(plain_en
     assert len([s for *_, s, _ in ranked if "tradeoffs" in s]) == 1, ranked
 
 
+def test_a_question_asking_what_the_paper_says_ranks_the_papers_sentences_before_a_sources(plain_engine):
+    source = make_passage(
+        "ref-1:a",
+        "Neither a PhD nor prior ML experience is required at the lab.",
+        kind=PassageKind.PARAGRAPH,
+        doc="ref-1",
+    )
+    paper = make_passage(
+        "paper:a",
+        "They typically do not require a Ph.D. (industry experience or a Master's can suffice).",
+        kind=PassageKind.PARAGRAPH,
+    )
+    evidence = [Evidence(source, 1.0, ()), Evidence(paper, 0.9, ())]
+
+    def first(question: str) -> str:
+        return rank_sentences(question, evidence, plain_engine.embedder)[0][2]
+
+    assert first("do research engineers need a phd, according to the paper?").startswith("They typically")
+    assert first("do research engineers need a phd?").startswith("Neither")  # no preference asked for
+    # a follow-up asks its own words of the paper, or not: what it was resolved with does not count
+    asked = "do research engineers need a phd, according to the paper — and at the lab, is a PhD required?"
+    own = Focus("and at the lab, is a PhD required?")
+    assert rank_sentences(asked, evidence, plain_engine.embedder, focus=own)[0][2].startswith("Neither")
+
+
 @pytest.mark.parametrize(
     ("question", "follows"),
     [

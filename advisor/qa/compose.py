@@ -89,6 +89,7 @@ def rank_sentences(
     scores = []
     asks_for_works = bool(_ASKS_FOR_WORKS.search(question))
     asks_quantity = bool(ASKS_QUANTITY.search(own or question))
+    paper_first = asks_the_paper(own or question)  # a follow-up asks its own words of the paper, or not
     for (n, _, sentence, is_reference), sim in zip(candidates, sims):
         overlap = word_share(weights, sentence)
         rank_bonus = order_bonus * (len(evidence) - n)
@@ -99,7 +100,10 @@ def rank_sentences(
         # a question that asks for an amount ("how big did the memory get?") is answered by a sentence stating
         # a number ("up to 262K tokens"), not only by the one sharing most of its words
         number = 0.1 if asks_quantity and re.search(r"\d", strip_citations(sentence)) else 0.0
-        scores.append(float(sim) + 0.5 * overlap + rank_bonus + number - penalty)
+        # "according to the paper": its own sentences first (0.2: about what a sentence's sharing the question's
+        # words adds; 0.1 still let the sources' sentences on the same topic crowd out the paper's answer)
+        paper = 0.2 if paper_first and evidence[n - 1].passage.doc == "paper" and not is_reference else 0.0
+        scores.append(float(sim) + 0.5 * overlap + rank_bonus + number + paper - penalty)
     ranked: list[tuple[int, int, str, float]] = []
     kept: list[int] = []
     kept_words: list[str] = []
@@ -142,6 +146,20 @@ _ASKS_FOR_WORKS = re.compile(
     r"published|benchmark)\b",
     re.I,
 )
+
+
+# "according to the paper", "per the paper", "what's this paper's take": the question asks what the paper says,
+# so the paper's own sentences answer it before a cited source's
+_ASKS_THE_PAPER = re.compile(
+    r"\b(?:according to|per|in|from)\s+(?:the|this)\s+(?:position\s+|roles\s+continuum\s+)?paper\b"
+    r"|\b(?:the|this)\s+paper(?:'s|’s)\s+(?:take|view|position|claim|argument|answer|account)\b",
+    re.I,
+)
+
+
+def asks_the_paper(question: str) -> bool:
+    """Whether the question asks what the paper itself says ("do REs need a PhD, according to the paper?")."""
+    return bool(_ASKS_THE_PAPER.search(question))
 
 
 def _raw_sentences(passage: Passage) -> list[str]:
