@@ -1380,10 +1380,6 @@ def test_a_count_is_stated_only_by_a_number_before_the_counted_word(chat_engine)
     megatron = [e for e in box.search("Megatron-LM model size and GPUs") if e.passage.ref == 9]
     assert states_quantity("and on how many gpus?", megatron)  # "… using 512 GPUs"
     assert not states_quantity("how many people work on the Megatron team?", megatron)  # numbers, but no people
-    # a count written out is stated too: "… sums the process up as seven interviews"
-    meta_post = [e for e in box.search("Lakshman Meta interview process loop") if e.passage.ref == 4]
-    assert states_quantity("how many interviews did he go through?", meta_post)
-    assert not states_quantity("how many offers did he get?", meta_post)
     # a covered count is answered, not refused for asking "how many"
     answer = chat_engine.ask("how big a language model did the megatron folks train, and on how many gpus?")
     assert answer.mode != Mode.NOT_COVERED, answer.answer

@@ -25,7 +25,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..core.text import NUMBER_WORDS, STOPWORDS, content_words, stem, words_of
+from ..core.text import STOPWORDS, content_words, stem, words_of
 from ..core.types import Evidence
 from ..qa import ASKS_QUANTITY, QUESTION_WORDS, Vocabulary
 from .planner import INTENTS, question_words
@@ -46,15 +46,14 @@ FEATURES = (
 
 # "how many GPUs", "the number of openings": what the question counts
 _COUNTED = re.compile(r"\b(?:how many|number of)\s+(?:the\s+)?([a-z][\w-]*)(?:\s+([a-z][\w-]*))?", re.I)
-# a number ("3.3x", "seven") and three words
-_AFTER_NUMBER = re.compile(rf"(?:\d[\d,.]*[%x×]?|\b(?:{'|'.join(NUMBER_WORDS)})\b)((?:\s+[A-Za-z][\w-]*){{1,3}})", re.I)
+_AFTER_NUMBER = re.compile(r"\d[\d,.]*[%x×]?((?:\s+[A-Za-z][\w-]*){1,3})")  # a number ("3.3x") and three words
 
 
 def states_quantity(question: str, evidence: Sequence[Evidence], depth: int = 5) -> bool:
     """Whether the best passages state what the question asks to count: a number just before the counted
-    word ("512 GPUs" for "on how many GPUs?", "1,000 small models", "seven interviews"); for other quantities
-    ("how much", "what percentage") any number in the best three. A passage full of other numbers does not
-    answer "how many people work there?"."""
+    word ("512 GPUs" for "on how many GPUs?", "1,000 small models"); for other quantities ("how much", "what
+    percentage") any number in the best three. A passage full of other numbers does not answer "how many
+    people work there?"."""
     counted = _COUNTED.search(question)
     if counted is None:
         return any(re.search(r"\d", e.passage.text) for e in evidence[:3])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..core.text import NUMBER_WORDS, content_words
+from ..core.text import content_words
 
 # Closed classes. Each is a grammatical category, complete as it stands; none is a list of topics.
 NEGATION = frozenset("not no never neither nor none nothing cannot without n't isn't aren't doesn't don't".split())
@@ -32,6 +32,19 @@ REPORTING = frozenset(
     "says said notes noted note noting describes described explains explained put puts reports reported writes "
     "wrote argues argued according observes observed observing states stated recalls recalled".split()
 )
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "half": 0.5,
+}
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
 

@@ -176,22 +176,6 @@ def prepare_input(raw: str | None, max_chars: int, *, empty: str, truncated: str
 # The one stop-word list: English function words that carry no topic. Every stage that keeps "content
 # words" (grounding overlap, coverage focus words, evidence ranking, role-fit cues, cited terms) starts
 # from it and adds only the words of its own domain.
-# numbers written out ("seven interviews", "half of the staff"): their values
-NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "half": 0.5,
-}
-
-
 STOPWORDS = frozenset(
     """a an the and or but if then than that this these those there here of in on at to for from by with without as
 is are was were be been being it its they them their he she his her we our you your i my me do does did done
