@@ -316,8 +316,10 @@ class FitSettings(BaseSettings):
     evidence_scale: float = Field(1.0, description="Evidence at which confidence reaches ~63% of its ceiling.")
     max_profile_chars: int = Field(20000, description="Longer profiles are cut, with a note.")
     max_file_bytes: int = Field(5 * 1024 * 1024, description="Largest uploaded CV/profile file.")
+    # 3, not 2: the third closest sentence of the definition held what the role is ("an archetypal hybrid role",
+    # "translating a proven idea into a reliable service"): +2 dev turns, none lost, precision unchanged
     definition_sentences: int = Field(
-        2, description="Sentences of the paper's definition of the recommended role a chat fit answer quotes."
+        3, description="Sentences of the paper's definition of the recommended role a chat fit answer quotes."
     )
 
 
