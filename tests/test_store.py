@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from advisor.index import ChromaUnavailable, IndexCorrupt, build_index, ensure_index, open_index
@@ -189,3 +190,35 @@ def test_index_and_search_through_a_chroma_server(settings, tmp_path, chroma_ser
     names = [c if isinstance(c, str) else c.name for c in client.list_collections()]
     assert any(n.startswith("passages_g") for n in names)
     assert not (tmp_path / "local" / "chroma").exists(), "server mode keeps vectors on the server"
+
+
+def test_stored_arrays_are_recomputed_when_their_key_changes_and_the_code_fingerprint_follows_the_source(
+    tmp_path, monkeypatch
+):
+    from advisor.core import stored
+
+    calls = []
+
+    def compute(value: int):
+        def run():
+            calls.append(value)
+            return {"x": np.array([value])}
+
+        return run
+
+    path = tmp_path / "rows.npz"
+    assert stored.stored_arrays(path, "k1", compute(1))["x"][0] == 1
+    assert stored.stored_arrays(path, "k1", compute(2))["x"][0] == 1  # read back: same key
+    assert stored.stored_arrays(path, "k2", compute(3))["x"][0] == 3  # a new key recomputes
+    assert calls == [1, 3]
+    # the fingerprint the answerability rows are keyed on changes with any source file of the package
+    package = tmp_path / "advisor"
+    (package / "core").mkdir(parents=True)
+    (package / "core" / "stored.py").write_text("x = 1\n")
+    monkeypatch.setattr(stored, "__file__", str(package / "core" / "stored.py"))
+    stored.code_fingerprint.cache_clear()
+    before = stored.code_fingerprint()
+    (package / "agent.py").write_text("y = 2\n")
+    stored.code_fingerprint.cache_clear()
+    assert stored.code_fingerprint() != before
+    stored.code_fingerprint.cache_clear()

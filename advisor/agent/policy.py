@@ -20,7 +20,7 @@ import numpy as np
 from ..audit.polarity import FIRST_PERSON
 from ..core.cache import OnceCache
 from ..core.jsonl import load_jsonl
-from ..core.stored import stored_arrays
+from ..core.stored import code_fingerprint, stored_arrays
 from ..core.text import content_words, normalize_ws, strip_citations, words_of
 from ..core.types import Answer, Claim, Evidence, Mode, Origin, Passage, Step
 from ..corpus import source_ref
@@ -97,8 +97,6 @@ class _StepClock:
         return result
 
 
-# bump when the tools, the intent features or the answerability features change: the stored rows are refitted
-FEATURES_VERSION = 39
 _INTENT_MODELS: OnceCache[IntentModel] = OnceCache(maxsize=2)
 _ANSWERABILITY: OnceCache[AnswerabilityModel] = OnceCache(maxsize=2)
 
@@ -148,7 +146,7 @@ class OfflinePolicy:
         labelled_file = training_file("answerability.jsonl")
         data = hashlib.sha256(labelled_file.read_bytes()).hexdigest()[:12]
         model_name = self.settings.embedding.resolved_model_path().name
-        key = f"{FEATURES_VERSION}-{index.generation}-{data_key(intents.examples, model_name)}-{data}"
+        key = f"{code_fingerprint()}-{index.generation}-{data_key(intents.examples, model_name)}-{data}"
 
         def build() -> AnswerabilityModel:
             def compute() -> dict[str, np.ndarray]:

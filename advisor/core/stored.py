@@ -4,8 +4,10 @@ folder costs a recomputation, never an error."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -28,3 +30,15 @@ def stored_arrays(path: Path | None, key: str, compute: Callable[[], dict[str, n
         except OSError:
             tmp.unlink(missing_ok=True)
     return arrays
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the package's own source: arrays computed by the pipeline's code (the answerability model's
+    training rows run every tool) are stale after any change to it, which a hand-bumped version number missed."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
