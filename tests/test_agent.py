@@ -1738,6 +1738,21 @@ def test_its_abstract_after_an_answer_about_a_work_is_the_works_abstract_not_the
     assert "paper_section" in [s.tool for s in alone.steps], alone.steps
 
 
+def test_a_role_named_in_a_reference_follow_up_is_no_topic_that_picks_another_work(chat_engine):
+    # "research engineer" is close to OpenAI's "Research Engineer" posting's title, but every work is about roles:
+    # "that research engineer" is the one the conversation was about
+    first, who = chat_engine.converse(["what's reference 11?", "who is that research engineer?"])
+    assert first.answer.startswith("Reference 11 is"), first.answer
+    looked_up = [s.arguments.get("refs") for s in who.steps if s.tool == "references"]
+    assert looked_up and looked_up[0][0] == 11, who.steps
+    assert "Matsukawa" in who.answer, who.answer
+    # a topic of its own still picks its works ("which ref is the distillation one?")
+    *_, topic = chat_engine.converse(
+        ["what's reference 11?", "it mentions distillation for compression — which ref is that?"]
+    )
+    assert [s.arguments.get("refs") for s in topic.steps if s.tool == "references"][0][0] == 16, topic.steps
+
+
 def test_co_cited_works_are_those_the_paper_cites_in_the_same_sentences(chat_engine):
     box = chat_engine.policy.toolbox
     assert box.co_cited([9])[:1] == [10]  # "[9, 10](data and model parallel training)"

@@ -61,6 +61,7 @@ from .state import (
     resolve_role_reference,
     role_alone,
     state_from_history,
+    without_role_names,
 )
 from .table import about_whole_table, asks_lowest, asks_which_role
 from .tools import Toolbox
@@ -310,9 +311,14 @@ class OfflinePolicy:
                 described = box.described(text, earlier)
                 if described is not None:
                     refs = [described]
-                elif by_author.strength >= self.settings.agent.follow_up_topic_similarity:
+                elif (
+                    by_author.strength >= self.settings.agent.follow_up_topic_similarity
+                    and box.reference(without_role_names(text), []).strength
+                    >= self.settings.agent.follow_up_topic_similarity
+                ):
                     # "it mentions distillation for compression — which ref is that?": the works of the topic
-                    # it names, not the one the conversation was about
+                    # it names, not the one the conversation was about ("who is that research engineer?" names
+                    # a role, which is no topic: every work is about the roles)
                     refs = list(by_author.refs[:3])
                 else:
                     refs = list(earlier[:1])

@@ -105,6 +105,14 @@ def role_alone(text: str) -> str | None:
     return None if focus_words(rest) else roles[0]
 
 
+def without_role_names(text: str) -> str:
+    """The text with the roles' names taken out: every work the paper cites is about the roles, so a role's name
+    ("who is that research engineer?") describes none of them."""
+    for pattern in ROLE_MENTIONS.values():
+        text = pattern.sub(" ", text)
+    return text
+
+
 def names_only(text: str, organisations: Mapping[str, str], works: Iterable[str] = ()) -> bool:
     """Whether a question's own words are names of roles, organisations or cited works and nothing else ("and
     ML engineers?", "what about at amazon?", "and ZeRO?"): it asks the previous question again of them."""
