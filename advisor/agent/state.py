@@ -116,9 +116,9 @@ def without_role_names(text: str) -> str:
 def names_only(text: str, organisations: Mapping[str, str], works: Iterable[str] = ()) -> bool:
     """Whether a question's own words are names of roles, organisations or cited works and nothing else ("and
     ML engineers?", "what about at amazon?", "and ZeRO?"): it asks the previous question again of them."""
-    rest = text
+    rest = without_role_names(text)
     names = sorted({*organisations, *works}, key=len, reverse=True)  # "Megatron-LM" before "Megatron"
-    for pattern in [*ROLE_MENTIONS.values(), *map(_organisation_pattern, names)]:
+    for pattern in map(_organisation_pattern, names):
         rest = pattern.sub(" ", rest)
     return rest != text and not content_words(rest)
 

@@ -100,8 +100,8 @@ def rank_sentences(
         # a question that asks for an amount ("how big did the memory get?") is answered by a sentence stating
         # a number ("up to 262K tokens"), not only by the one sharing most of its words
         number = 0.1 if asks_quantity and re.search(r"\d", strip_citations(sentence)) else 0.0
-        # "according to the paper": its own sentences first (0.2: about what a sentence's sharing the question's
-        # words adds; 0.1 still let the sources' sentences on the same topic crowd out the paper's answer)
+        # "according to the paper": its own sentences first (0.2: at 0.1 a source's sentences on the same topic
+        # still crowded the paper's answer out of one of the two dev turns it fixes)
         paper = 0.2 if paper_first and evidence[n - 1].passage.doc == "paper" and not is_reference else 0.0
         scores.append(float(sim) + 0.5 * overlap + rank_bonus + number + paper - penalty)
     ranked: list[tuple[int, int, str, float]] = []

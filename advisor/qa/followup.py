@@ -28,8 +28,8 @@ _ENTITY_GROUPS = (
 )
 _FOLLOW_UP_START = re.compile(r"^(and|but|also|what about|how about|same for|and what about|what of)\b", re.I)
 # "that" ends a question only as a pronoun ("which parts of the paper discuss that?"); elsewhere it is as often a
-# conjunction ("does the paper say that ...")
-# "that caption", "this quote", "these papers": a demonstrative before a word for something an answer showed
+# conjunction ("does the paper say that ..."), unless it comes before a word for something an answer showed ("that
+# caption", "this quote", "these sources"; not "this paper", which is the paper itself)
 _PRONOUN = re.compile(
     r"\b(they|them|their|it|its|that role|this role|those|there|he|she)\b|\b(?:that|this|these)(?=\W*$)"
     r"|\b(?:that|this|these)\s+(?:captions?|quotes?|quotations?|figures?|fig|tables?|rows?|columns?|cells?|sections?"
