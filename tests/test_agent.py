@@ -1466,6 +1466,32 @@ def test_a_question_naming_a_section_by_its_number_reads_that_section(chat_engin
     assert "far fewer by headcount" in answer.answer, answer.answer
 
 
+@pytest.mark.parametrize(
+    ("turns", "opening"),
+    [
+        (
+            ["which role in table 1 has the most core-focus marks?"],
+            "In Table 1, the ML Engineer has the most ✓✓ marks (core focus of role): 6 of the 9 rows",
+        ),
+        (
+            ["which role in table 1 has the most core-focus marks?", "and which has the fewest?"],
+            "In Table 1, the Research Scientist has the fewest ✓✓ marks (core focus of role): 2 of the 9 rows",
+        ),
+        (
+            ["which role has the most hollow circles in the table?"],
+            "In Table 1, the Research Scientist and ML Engineer have the most ○ marks",
+        ),
+    ],
+)
+def test_a_table_question_counting_a_mark_names_the_roles_with_the_most_or_fewest(chat_engine, turns, opening):
+    *_, answer = chat_engine.converse(turns)
+    assert "table1" in [s.tool for s in answer.steps], answer.intent
+    assert answer.answer.startswith(opening), answer.answer
+    # a question about one row's leader counts nothing
+    row = chat_engine.ask("which role is most involved in publication in table 1?")
+    assert "marks (" not in row.answer and row.answer.startswith("In Table 1, publication"), row.answer
+
+
 def test_a_mark_of_table_1_called_by_its_name_gets_its_key_entry(chat_engine):
     # "hollow circle" names ○ by a word of its Unicode name (WHITE CIRCLE); before, the answer gave ✓✓'s entry
     answer = chat_engine.ask("in table 1 what does the hollow circle mean?")
@@ -1758,6 +1784,42 @@ def test_co_cited_works_are_those_the_paper_cites_in_the_same_sentences(chat_eng
     assert box.co_cited([9])[:1] == [10]  # "[9, 10](data and model parallel training)"
     assert 9 not in box.co_cited([9])
     assert set(box.co_cited([21])) & {22, 23, 24, 25}  # planners [21] beside tool registries and the rest
+    # "scaling laws [17, 18] or reinforcement learning from human feedback [19, 20]": the same marker first
+    assert box.co_cited([20])[:1] == [19]
+    assert set(box.co_cited([20])) == {17, 18, 19}
+
+
+def test_the_work_cited_with_it_is_found_after_any_answer_and_the_older_one_by_its_year(chat_engine):
+    # "cited with it" asks for a co-cited work even after an answer that quoted several works; "older" orders
+    # the co-cited works by year (Christiano et al. 2017 beside Ouyang et al. 2022)
+    *_, other = chat_engine.converse(
+        ["when was the instructgpt paper published?", "and the older paper cited with it?"]
+    )
+    looked_up = [s.arguments.get("refs") for s in other.steps if s.tool == "references"]
+    assert looked_up == [[19]], other.steps
+    assert "Christiano" in other.answer, other.answer
+    *_, newer = chat_engine.converse(["what's reference 19?", "and the newer paper cited with it?"])
+    assert [s.arguments.get("refs") for s in newer.steps if s.tool == "references"] == [[20]], newer.steps
+
+
+def test_works_sharing_an_author_are_named_with_the_author_they_share(chat_engine):
+    first, shared = chat_engine.converse(["what is reference 15?", "which other cited paper shares its first author?"])
+    assert first.answer.startswith("Reference 15 is"), first.answer
+    # the first author only: Toolformer shares Zettlemoyer, not Dettmers
+    assert shared.answer.startswith(
+        "Reference 13, “LLM.int8(): 8-bit Matrix Multiplication for Transformers at Scale”, shares Tim Dettmers"
+    ), shared.answer
+    assert "Toolformer" not in shared.answer, shared.answer
+    # any author: names as the entries spell them (RAG's Mike Lewis is kNN-LM's, its Patrick Lewis is not)
+    any_author = chat_engine.ask("which cited works share an author with reference 27?")
+    assert "Reference 32, “Retrieval-Augmented Generation for Knowledge-Intensive NLP Tasks”, shares Mike Lewis" in (
+        any_author.answer
+    ), any_author.answer
+    assert "Patrick Lewis" not in any_author.answer.split("Reference 27 is")[0], any_author.answer
+    *_, alone = chat_engine.converse(["who wrote reference 12?", "did the same author write anything else it cites?"])
+    assert alone.answer.startswith("No other work in the paper's reference list shares an author with reference 12"), (
+        alone.answer
+    )
 
 
 @pytest.mark.parametrize(

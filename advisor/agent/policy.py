@@ -41,7 +41,7 @@ from .answerability import AnswerabilityModel, features
 from .composer import compose_tool_answer
 from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
-from .references import asks_another_work, asks_cited, work_alone
+from .references import asks_another_work, asks_cited, asks_cited_beside, by_age_asked, work_alone
 from .results import Reading, ToolResult, returned_passage_ids
 from .sections import (
     ASKS_WHERE,
@@ -302,10 +302,11 @@ class OfflinePolicy:
                 refs = [earlier[entities.ordinal]] if -len(earlier) <= entities.ordinal < len(earlier) else []
             elif by_author.strength >= 0.9:
                 refs = list(by_author.refs[:1])
-            elif earlier and asks_another_work(text) and len(state.last.cited_refs) < 2:
+            elif earlier and (asks_cited_beside(text) or (asks_another_work(text) and len(state.last.cited_refs) < 2)):
                 # "and the other one cited next to it for parallelism, who wrote that?" after an answer about one
-                # work: a work the paper cites beside it, the one of the topic the follow-up names first
-                beside = box.co_cited(earlier[:1])
+                # work (or any answer, when it says "cited next to it"): a work the paper cites beside it, the one
+                # of the topic the follow-up names first
+                beside = by_age_asked(text, box.co_cited(earlier[:1]), box.references)
                 refs = ([n for n in by_author.refs if n in beside] or beside or list(earlier))[:1]
             elif earlier:
                 described = box.described(text, earlier)

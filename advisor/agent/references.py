@@ -14,6 +14,8 @@ import numpy as np
 
 from ..audit import CitingSentence, citation_pairs, compare_metadata, parse_paper_entry, parse_source_header
 from ..core.text import (
+    CITATION,
+    citation_numbers,
     content_words,
     normalize_for_match,
     normalize_ws,
@@ -146,7 +148,17 @@ def cited_for(request: str, citing: Sequence[CitingSentence], embedder, margin: 
 
 
 YEAR = re.compile(r"\b((?:19|20)\d\d)\b")  # a year a request names
-_AGE = re.compile(r"\b(?:(?P<old>oldest|earliest)|newest|latest|most recent)\b", re.I)
+_AGE = re.compile(r"\b(?:(?P<old>oldest|earliest|older)|newest|latest|most recent|newer)\b", re.I)
+
+
+def by_age_asked(request: str, refs: Sequence[int], references: Mapping[int, Reference]) -> list[int]:
+    """`refs` oldest first for "the older paper cited with it", newest first for "the newer one"; as they are
+    when the request asks no age (a work of no known year last)."""
+    age = _AGE.search(request)
+    if not age:
+        return list(refs)
+    old = bool(age.group("old"))
+    return sorted(refs, key=lambda n: (references[n].year is None, (references[n].year or 0) * (1 if old else -1)))
 
 
 def names_author(request: str, surname: str, common: Container[str] = ()) -> bool:
@@ -199,17 +211,83 @@ _ANOTHER_WORK = re.compile(
 )
 
 
+# "which other cited paper shares its first author?", "anything else by the same authors?"
+_SAME_AUTHOR = re.compile(
+    r"\b(?:(?:the\s+)?same\s+(?:first\s+|lead\s+)?authors?|shares?\s+(?:an?|its|the|any|their)\s+(?:first\s+|lead\s+)?"
+    r"authors?|authors?\s+in\s+common|(?:also|else)\s+(?:wrote|written\s+by|by\s+(?:him|her|them)))\b",
+    re.I,
+)
+
+
+_FIRST_AUTHOR = re.compile(r"\b(?:first|lead)\s+authors?\b", re.I)
+
+
+def asks_same_author(request: str) -> bool:
+    """Whether a request asks for the other works of a work's authors."""
+    return bool(_SAME_AUTHOR.search(request))
+
+
+def sharing_authors(n: int, request: str, references: Mapping[int, Reference]) -> list[tuple[int, tuple[str, ...]]]:
+    """The other cited works with an author of reference `n` (as the entries spell the names: Mike Lewis is not
+    Patrick Lewis), with the names they share; those sharing its first author first, then by number. Only those
+    when the request asks for its first (or lead) author."""
+    mine = references[n].authors
+    shared = [(m, tuple(a for a in mine if a in ref.authors)) for m, ref in references.items() if m != n]
+    first_only = bool(_FIRST_AUTHOR.search(request))
+    shared = [(m, names) for m, names in shared if names and (not first_only or names[0] == mine[0])]
+    return sorted(shared, key=lambda pair: (mine[:1] != pair[1][:1], pair[0]))
+
+
+def shared_author_statements(
+    n: int,
+    sharing: Sequence[tuple[int, tuple[str, ...]]],
+    references: Mapping[int, Reference],
+    entries: Mapping[int, Passage],
+    headers: Mapping[int, Passage],
+) -> list[Statement]:
+    """Which works share an author with reference `n`, each cited to both sources' headers (which spell the
+    names in full) and the other's reference-list entry; or that none does, cited to its entry."""
+    if not sharing:
+        cited = tuple(p.id for p in (entries.get(n),) if p is not None)
+        return [Statement(prompts.REFERENCE_SHARES_NO_AUTHOR.format(n=n), cited, (), score=1.2)] if cited else []
+    out = []
+    for rank, (m, names) in enumerate(sharing):
+        cited = tuple(p.id for p in (entries.get(m), headers.get(m), headers.get(n)) if p is not None)
+        text = prompts.REFERENCE_SHARES_AUTHOR.format(
+            other=m, title=references[m].title, names=" and ".join(names), n=n
+        )
+        out.append(Statement(text, cited, (references[m].title, *names), score=1.2 - 0.01 * rank))
+    return out
+
+
+# "the paper cited with it", "what's cited next to it there?": a work by where the paper cites it
+_CITED_BESIDE = re.compile(r"\bcited\s+(?:right\s+)?(?:next\s+to|with|beside|alongside|together\s+with)\b", re.I)
+
+
 def asks_another_work(request: str) -> bool:
     """Whether a follow-up asks for a work other than the one the conversation was about."""
     return bool(_ANOTHER_WORK.search(request))
 
 
+def asks_cited_beside(request: str) -> bool:
+    """Whether a follow-up asks for the work the paper cites beside the one the conversation was about."""
+    return bool(_CITED_BESIDE.search(request))
+
+
 def co_cited(refs: Sequence[int], citing: Sequence[CitingSentence]) -> list[int]:
-    """The works the paper cites in the same sentences as `refs` ("[9, 10](data and model parallel training)"),
-    in the order the paper first cites them beside one of `refs`."""
+    """The works the paper cites in the same sentences as `refs` ("[9, 10](data and model parallel training)"):
+    those in the same marker first ("scaling laws [17, 18] or RLHF [19, 20]": 19 beside 20), then the rest of
+    the sentence, each in the order the paper first cites them beside one of `refs`."""
     wanted = set(refs)
+    markers = [
+        citation_numbers(m.group(1))
+        for sentence in citing
+        if wanted & set(sentence.refs)
+        for m in CITATION.finditer(sentence.text)
+    ]
+    same_marker = [n for numbers in markers if wanted & set(numbers) for n in numbers if n not in wanted]
     beside = [n for sentence in citing if wanted & set(sentence.refs) for n in sentence.refs if n not in wanted]
-    return list(dict.fromkeys(beside))
+    return list(dict.fromkeys(same_marker + beside))
 
 
 def match_references(
@@ -665,6 +743,15 @@ def lookup_reference(
     statements: list[Statement] = []
     notes: list[str] = []
     used: dict[str, Passage] = {}
+    if matched and asks_same_author(request):  # the work asked about, then the works sharing an author with it
+        sharing = sharing_authors(matched[0], request, references)
+        headers = {
+            int(p.doc.removeprefix("ref-")): p
+            for p in passages
+            if p.kind == PassageKind.REFERENCE and p.doc.startswith("ref-")
+        }
+        statements += shared_author_statements(matched[0], sharing, references, entries, headers)
+        matched = [matched[0], *(m for m, _ in sharing)]
     for rank, n in enumerate(matched):
         ref = references[n]
         own = by_doc.get(f"ref-{n}", [])

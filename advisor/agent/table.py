@@ -287,15 +287,57 @@ def symbols_by_name(request: str, key: Mapping[str, str]) -> list[str]:
     return [symbol for symbol in key if any(set(content_words(name)) & asked for name in symbol_names(symbol).values())]
 
 
+# "which role has the most core-focus marks?", "how many ✓✓ does the research engineer get?"
+_ASKS_COUNT = re.compile(r"\b(?:most|fewest|how\s+many|count|number\s+of|tally)\b", re.I)
+_COUNTABLE = re.compile(rf"{_SYMBOL_PATTERN}|\b(?:marks?|ticks?|checks?|checkmarks?|circles?|symbols?|rows?)\b", re.I)
+
+
+def counted_marks(request: str, key: Mapping[str, str]) -> list[str]:
+    """The marks a request asks to count, named by symbol, by a word of the symbol's name ("check marks") or by
+    their meaning in the key ("core-focus marks": ✓✓ = core focus of role); [] when it asks no count."""
+    if not (_ASKS_COUNT.search(request) and _COUNTABLE.search(request)):
+        return []
+    asked = set(content_words(request))
+    generic = set(content_words("role involved"))
+    meant = [s for s, meaning in key.items() if (set(content_words(meaning)) - generic) & asked]
+    return list(dict.fromkeys(_SYMBOL.findall(request))) or meant or symbols_by_name(request, key)
+
+
+def count_statements(view: TableView, symbol: str, lowest: bool) -> list[Statement]:
+    """Which role has the most (or fewest) of a mark across Table 1's rows, and every role's count."""
+    rows = [r for r in view.matrix.rows if r.id in view.row_passages]
+    counts = {role: sum(r.cells[role].symbol == symbol for r in rows) for role in view.matrix.roles}
+    extreme = (min if lowest else max)(counts.values())
+    leaders = [role for role, n in counts.items() if n == extreme]
+    cited = tuple(view.row_passages[r.id].id for r in rows) + ((view.caption.id,) if view.caption else ())
+    ranked = sorted(counts.items(), key=lambda pair: pair[1] if lowest else -pair[1])
+    lead = prompts.TABLE_MOST_MARKS.format(
+        roles=_and(leaders),
+        have="have" if len(leaders) > 1 else "has",
+        most="fewest" if lowest else "most",
+        symbol=symbol,
+        meaning=view.key().get(symbol, ""),
+        count=extreme,
+        total=len(rows),
+    )
+    tally = prompts.TABLE_MARK_COUNTS.format(symbol=symbol, counts=_and([f"{role} {n}" for role, n in ranked]))
+    # the counts are the tool's own arithmetic over the cited rows: what must hold in them is the mark counted
+    return [Statement(lead, cited, (symbol,), score=1.0), Statement(tally, cited, (symbol,), score=0.95)]
+
+
 def lookup_table(
     view: TableView, request: str, roles: Sequence[str], embedder, min_score: float, word_similarity: float
 ) -> ToolResult:
     """The tool: rows the request names (for the roles it names, or who ranks highest), else a role's
     column or two roles compared, else the table's key."""
-    matched = match_rows(view, request, embedder, min_score, word_similarity)
+    counted = counted_marks(request, view.key())
+    matched = [] if counted else match_rows(view, request, embedder, min_score, word_similarity)
     roles = [r for r in roles if r in view.matrix.roles]
     statements: list[Statement] = []
-    if matched:
+    if counted:
+        statements = count_statements(view, counted[0], asks_lowest(request))
+        what = f"{counted[0]} marks by role"
+    elif matched:
         for row, score in matched:
             statements += row_statements(view, row, roles, score, request)
             if roles and asks_which_role(request):
