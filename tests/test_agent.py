@@ -1779,6 +1779,22 @@ def test_a_role_named_in_a_reference_follow_up_is_no_topic_that_picks_another_wo
     assert [s.arguments.get("refs") for s in topic.steps if s.tool == "references"][0][0] == 16, topic.steps
 
 
+def test_a_follow_up_asking_only_a_field_stays_with_the_conversations_work(chat_engine):
+    # "who's the first author" names no topic (before, its words matched the Anthropic page's citation at 0.56
+    # and picked reference 1); a topic of its own after the field still picks its work
+    first, who, other = chat_engine.converse(
+        [
+            "arxiv id for the chinchilla paper they cite?",
+            "who's the first author",
+            "who wrote the other scaling paper cited alongside it",
+        ]
+    )
+    assert first.answer.startswith("Reference 18 is"), first.answer
+    assert [s.arguments.get("refs") for s in who.steps if s.tool == "references"][0][0] == 18, who.steps
+    assert "Hoffmann" in who.answer, who.answer
+    assert other.answer.startswith("Reference 17 is Jared Kaplan"), other.answer
+
+
 def test_co_cited_works_are_those_the_paper_cites_in_the_same_sentences(chat_engine):
     box = chat_engine.policy.toolbox
     assert box.co_cited([9])[:1] == [10]  # "[9, 10](data and model parallel training)"

@@ -41,7 +41,7 @@ from .answerability import AnswerabilityModel, features
 from .composer import compose_tool_answer
 from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
-from .references import asks_another_work, asks_cited, asks_cited_beside, by_age_asked, work_alone
+from .references import asks_another_work, asks_cited, asks_cited_beside, by_age_asked, names_a_topic, work_alone
 from .results import Reading, ToolResult, returned_passage_ids
 from .sections import (
     ASKS_WHERE,
@@ -61,7 +61,6 @@ from .state import (
     resolve_role_reference,
     role_alone,
     state_from_history,
-    without_role_names,
 )
 from .table import about_whole_table, asks_lowest, asks_which_role
 from .tools import Toolbox
@@ -312,14 +311,11 @@ class OfflinePolicy:
                 described = box.described(text, earlier)
                 if described is not None:
                     refs = [described]
-                elif (
-                    by_author.strength >= self.settings.agent.follow_up_topic_similarity
-                    and box.reference(without_role_names(text), []).strength
-                    >= self.settings.agent.follow_up_topic_similarity
-                ):
+                elif by_author.strength >= self.settings.agent.follow_up_topic_similarity and names_a_topic(text):
                     # "it mentions distillation for compression — which ref is that?": the works of the topic
                     # it names, not the one the conversation was about ("who is that research engineer?" names
-                    # a role, which is no topic: every work is about the roles)
+                    # a role and "who's the first author?" a field, neither a topic: every work is about the
+                    # roles, and has authors)
                     refs = list(by_author.refs[:3])
                 else:
                     refs = list(earlier[:1])

@@ -33,6 +33,7 @@ from ..llm import prompts
 from ..qa import Focus, quote_text, rank_sentences
 from ..qa.coverage import focus_words
 from .results import Reading, Statement, ToolResult
+from .state import without_role_names
 
 KIND_WORDS = {
     "web-page": "web page",
@@ -217,6 +218,23 @@ _SAME_AUTHOR = re.compile(
     r"authors?|authors?\s+in\s+common|(?:also|else)\s+(?:wrote|written\s+by|by\s+(?:him|her|them)))\b",
     re.I,
 )
+
+
+# The fields of a reference a follow-up asks for ("who's the first author?", "what year?", "its arxiv id?"): words
+# that ask about a work without saying what it is about
+_ASKS_A_FIELD = re.compile(
+    r"\b(?:(?:first|lead|last|co-?)\s*)?(?:authors?|authored|wrote|written|writers?|years?|published|publication|"
+    r"venue|journal|conference|titled?|link|url|arxiv|doi|ids?|cited|cites?|citations?|refs?|references?|"
+    r"papers?|works?|sources?|articles?|posts?|ones?|entry|entries)\b",
+    re.I,
+)
+
+
+def names_a_topic(request: str) -> bool:
+    """Whether a follow-up says what a work is about ("it mentions distillation for compression — which ref is
+    that?"), besides the fields it asks for and the roles every cited work is about ("who's the first author?",
+    "who is that research engineer?" name no topic)."""
+    return bool(focus_words(_ASKS_A_FIELD.sub(" ", without_role_names(request))))
 
 
 _FIRST_AUTHOR = re.compile(r"\b(?:first|lead)\s+authors?\b", re.I)
