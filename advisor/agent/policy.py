@@ -439,7 +439,7 @@ class OfflinePolicy:
         if intent in TOOL_INTENTS or checked is not None:
             call = {
                 "table": lambda: self.table_for(text, standalone, roles, state if follow_up else ConversationState()),
-                "reference": lambda: box.reference(standalone, refs),
+                "reference": lambda: box.reference(standalone, refs, text if follow_up else ""),
                 "claim_check": lambda: box.claim_check(standalone, refs, text if follow_up else ""),
                 "archetypes": lambda: self.archetypes_for(text, standalone, follow_up, state),
                 "section": lambda: self.section_for(text, standalone, follow_up, state, evidence),

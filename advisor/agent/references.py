@@ -33,6 +33,7 @@ from ..llm import prompts
 from ..qa import Focus, quote_text, rank_sentences
 from ..qa.coverage import focus_words
 from .results import Reading, Statement, ToolResult
+from .sections import ASKS_WHERE
 from .state import without_role_names
 
 KIND_WORDS = {
@@ -199,6 +200,15 @@ def named_references(
 
 
 _CITES = re.compile(r"\b(?:cites?|cited|citing|points? to|backs?|backed|supports?|supported)\b", re.I)
+
+
+# "why does the paper cite it?", "what does it cite it for?"
+_WHY_CITED = re.compile(r"\bwhy\b.*\bcit(?:e|es|ed|ing)\b|\bcites?\s+(?:it|this|that|them)\s+for\b", re.I)
+
+
+def asks_where_cited(request: str) -> bool:
+    """Whether a request asks where or why the paper cites a work ("in which section is it cited?")."""
+    return bool(ASKS_WHERE.search(request) or _WHY_CITED.search(request))
 
 
 def asks_cited(request: str) -> bool:
@@ -372,7 +382,10 @@ def reference_statements(
     body: Passage | None,
     citing: Sequence[CitingSentence],
     citing_passage: Mapping[int, Passage],
+    where_cited: bool = False,
 ) -> list[Statement]:
+    """What the reference list, our copy of the source and the paper's citing sentences say of one work; the
+    sentences that cite it first, three of them, when the request asks where or why the paper cites it."""
     cited = tuple(p.id for p in (entry, header) if p is not None)
     out: list[Statement] = []
     if cited:
@@ -417,21 +430,22 @@ def reference_statements(
                     score=0.8,
                 )
             )
-    for sentence in citing[:2]:
+    where: list[Statement] = []
+    for rank, sentence in enumerate(citing[: 3 if where_cited else 2]):
         passage = citing_passage.get(sentence.start)
         if passage is None:
             continue
         words = strip_citations(strip_markdown(sentence.text)).strip()
-        out.append(
+        where.append(
             Statement(
                 prompts.REFERENCE_CITED_IN.format(section=section_named(passage), quote=shorten(words, 300)),
                 (passage.id,),
                 (shorten(words, 300).rstrip("…"), *heading_of(passage)),
                 quote=True,
-                score=0.6,
+                score=1.1 - 0.01 * rank if where_cited else 0.6,
             )
         )
-    return out
+    return where + out if where_cited else out + where
 
 
 def heading_of(passage: Passage) -> tuple[str, ...]:
@@ -740,10 +754,12 @@ def lookup_reference(
     min_similarity: float,
     source_sentences: int = 2,
     front_matter_similarity: float = 1.0,
+    asked: str = "",
 ) -> ToolResult:
     """`front_matter_similarity`: a request named by no number, author or work name that is this close to what
     the paper's own front matter answers (prompts.FRONT_MATTER_QUESTION), and closer to it than to any cited
-    work, asks about the paper itself."""
+    work, asks about the paper itself. `asked`: a follow-up's own words, when the request is condensed with the
+    question before it."""
     entries = paper_entries(passages)
     common = embedder.vocabulary
     matched, strength, reading = match_references(
@@ -770,6 +786,9 @@ def lookup_reference(
         }
         statements += shared_author_statements(matched[0], sharing, references, entries, headers)
         matched = [matched[0], *(m for m, _ in sharing)]
+    # "in which section is it cited?", "why does the paper cite it?" (in the person's own words, not those of the
+    # question a follow-up is condensed with): where the paper cites it comes first
+    where_cited = asks_where_cited(asked or request)
     for rank, n in enumerate(matched):
         ref = references[n]
         own = by_doc.get(f"ref-{n}", [])
@@ -777,7 +796,9 @@ def lookup_reference(
         body = next((p for p in own if p.kind in (PassageKind.ABSTRACT, PassageKind.EXCERPT)), None)
         cites_it = [s for s in citing if n in s.refs]
         where = {s.start: holding(blocks, s) for s in cites_it}
-        found = reference_statements(ref, entries.get(n), header, body, cites_it, {k: v for k, v in where.items() if v})
+        found = reference_statements(
+            ref, entries.get(n), header, body, cites_it, {k: v for k, v in where.items() if v}, where_cited
+        )
         if len(matched) <= 2:  # about a work or two, not a list: what its own text says on the question
             found += source_answer(
                 request,

@@ -208,7 +208,8 @@ class Toolbox:
             self.table, request, roles, self.embedder, knobs.table_min_score, knobs.table_word_similarity
         )
 
-    def reference(self, request: str, numbers: Sequence[int] = ()) -> ToolResult:
+    def reference(self, request: str, numbers: Sequence[int] = (), asked: str = "") -> ToolResult:
+        """`asked`: a follow-up's own words, when the request is condensed with the question before it."""
         return lookup_reference(
             request,
             numbers,
@@ -219,6 +220,7 @@ class Toolbox:
             self.settings.agent.reference_min_similarity,
             self.settings.agent.source_sentences,
             self.settings.agent.front_matter_similarity,
+            asked,
         )
 
     @cached_property
