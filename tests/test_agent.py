@@ -1492,6 +1492,28 @@ def test_a_table_question_counting_a_mark_names_the_roles_with_the_most_or_fewes
     assert "marks (" not in row.answer and row.answer.startswith("In Table 1, publication"), row.answer
 
 
+def test_a_follow_up_in_table_1s_own_words_asks_the_table_again_unless_surely_a_search(chat_engine):
+    # the planner reads "what does that hollow circle mean?" as a passage search (0.46 vs table 0.36); after a
+    # Table 1 answer, a mark named by its name asks the table's key
+    *_, mark = chat_engine.converse(
+        [
+            "how involved are ML engineers in proposing novel algorithms per table 1",
+            "what does that hollow circle mean?",
+        ]
+    )
+    assert "table1" in [s.tool for s in mark.steps], mark.steps
+    assert "In the key of Table 1, ○ = minimally or indirectly involved" in mark.answer, mark.answer
+    # a question about the paper's reasons uses a row's word ("data") but is surely a passage search
+    *_, why = chat_engine.converse(
+        [
+            "In Table 1, how involved is a Research Scientist in data pipeline & processing?",
+            "and ML engineers?",
+            "does the paper say why the scientist still has to care about data at all?",
+        ]
+    )
+    assert "table1" not in [s.tool for s in why.steps], why.steps
+
+
 def test_a_mark_of_table_1_called_by_its_name_gets_its_key_entry(chat_engine):
     # "hollow circle" names ○ by a word of its Unicode name (WHITE CIRCLE); before, the answer gave ✓✓'s entry
     answer = chat_engine.ask("in table 1 what does the hollow circle mean?")

@@ -232,6 +232,20 @@ class OfflinePolicy:
             # read again for the follow-up's own words (the passage search still wins when clearly closer)
             intents = {**intents, "search": intents[state.last.intent], state.last.intent: intents["search"]}
             intent = state.last.intent
+        elif (
+            follow_up
+            and intent == "search"
+            and not entities.references
+            and not entities.organisations
+            and state.last.tool == "table1"
+            and intents["search"] < self.settings.agent.table_follow_up_search_max
+            and box.names_table_content(text)
+        ):
+            # "research scientists get a circle there, what does that mean?", "what about on publishing for
+            # them?" after a Table 1 answer: the table's own words (a mark, a cell's note, a row) ask it again
+            # ("does the paper say why the scientist still has to care about data?" is surely a search: 0.83)
+            intents = {**intents, "search": intents["table"], "table": intents["search"]}
+            intent = "table"
         if intent == "search" and names_a_part(text) and not box.named_works(text):
             # "what's the overall synthesis at the end of sec 6?": a part named by its number is read as a part
             intents = {**intents, "search": intents["section"], "section": intents["search"]}

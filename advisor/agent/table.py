@@ -17,11 +17,11 @@ from ..core.text import content_words, split_sentences, symbol_names, unstemmed_
 from ..core.types import Passage, PassageKind
 from ..fit import SkillMatrix, SkillRow
 from ..fit.matrix import lower_first
-from ..fit.roles import ROLE_MENTIONS
 from ..grounding import encode_cached
 from ..llm import prompts
 from .results import Statement, ToolResult
 from .sections import caption_statement
+from .state import without_role_names
 
 _SYMBOL_PATTERN = r"✓✓|○/✓|✓|○"  # longest first: ✓✓ is not two ✓
 _KEY_ENTRY = re.compile(rf"({_SYMBOL_PATTERN})\s*=\s*([^;.]+)")
@@ -74,8 +74,7 @@ def match_rows(
     `word_similarity`). Role names are taken out first: they pick columns, and "research engineers" does not
     ask for the "publication & research community" row."""
     rows = [r for r in view.matrix.rows if r.id in view.row_passages]
-    for pattern in ROLE_MENTIONS.values():
-        request = pattern.sub(" ", request)
+    request = without_role_names(request)
     if not rows or not request.strip():
         return []
     vectors = encode_cached(embedder, [request] + [view.descriptor(r) for r in rows])
@@ -323,6 +322,23 @@ def count_statements(view: TableView, symbol: str, lowest: bool) -> list[Stateme
     tally = prompts.TABLE_MARK_COUNTS.format(symbol=symbol, counts=_and([f"{role} {n}" for role, n in ranked]))
     # the counts are the tool's own arithmetic over the cited rows: what must hold in them is the mark counted
     return [Statement(lead, cited, (symbol,), score=1.0), Statement(tally, cited, (symbol,), score=0.95)]
+
+
+def names_table_content(view: TableView, request: str, embedder, word_similarity: float) -> bool:
+    """Whether the request uses Table 1's own words: a mark (by symbol or name, "that circle"), a cell's note
+    ("extensive", "support role") or a word of a row's label in any form ("publishing" ~ publication)."""
+    if _SYMBOL.search(request) or symbols_by_name(request, view.key()):
+        return True
+    asked = set(content_words(request))
+    notes = {c.note for r in view.matrix.rows for c in r.cells.values() if c.note}
+    if any(set(content_words(note)) and set(content_words(note)) <= asked for note in notes):
+        return True
+    words = list(dict.fromkeys(unstemmed_content_words(without_role_names(request))))
+    labels = list(dict.fromkeys(w for r in view.matrix.rows for w in unstemmed_content_words(r.label)))
+    if not words or not labels:
+        return False
+    vectors = encode_cached(embedder, words + labels)
+    return bool((vectors[: len(words)] @ vectors[len(words) :].T >= word_similarity).any())
 
 
 def lookup_table(

@@ -42,7 +42,7 @@ from .references import (
 from .results import Statement, ToolResult, returned_passage_ids
 from .sections import Part, archetype_paragraphs, paper_parts, read_archetypes, read_from_start, read_section
 from .state import organisation_names
-from .table import TableView, lookup_table
+from .table import TableView, lookup_table, names_table_content
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +201,10 @@ class Toolbox:
             weights={"condensed": 1.0, "own": self.settings.agent.own_words_weight},
         )
         return [by_id[pid] for pid, _, _ in fused[: len(evidence)]]
+
+    def names_table_content(self, request: str) -> bool:
+        """Whether the request uses Table 1's own words (a mark, a cell's note, a row's label)."""
+        return names_table_content(self.table, request, self.embedder, self.settings.agent.table_word_similarity)
 
     def table1(self, request: str, roles: Sequence[str] = ()) -> ToolResult:
         knobs = self.settings.agent

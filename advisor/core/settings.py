@@ -188,6 +188,11 @@ class AgentSettings(BaseSettings):
     follow_up_threshold: float = Field(
         0.5, description="A question is read as a follow-up of the previous one at this P(follow-up) (learned)."
     )
+    table_follow_up_search_max: float = Field(
+        0.75,
+        description="A follow-up to a Table 1 answer that uses the table's words (a mark, a cell's note, a row) asks "
+        "Table 1 again unless the planner reads it as a passage search with at least this probability.",
+    )
     focus_passages: int = Field(
         2, description="A follow-up also searches the source the previous answer was about: its passages this many."
     )
