@@ -1503,6 +1503,15 @@ def test_a_follow_up_in_table_1s_own_words_asks_the_table_again_unless_surely_a_
     )
     assert "table1" in [s.tool for s in mark.steps], mark.steps
     assert "In the key of Table 1, ○ = minimally or indirectly involved" in mark.answer, mark.answer
+    # a follow-up that names no row reads the previous row again, and the mark it names still gets its key entry
+    *_, again = chat_engine.converse(
+        [
+            "table 1: research engineers on product integration and deployment",
+            "research scientists get a circle there, what does that mean",
+        ]
+    )
+    assert again.answer.startswith("In Table 1, the Research Scientist is marked ○ (support role)"), again.answer
+    assert "In the key of Table 1, ○ = minimally or indirectly involved" in again.answer, again.answer
     # a question about the paper's reasons uses a row's word ("data") but is surely a passage search
     *_, why = chat_engine.converse(
         [

@@ -515,7 +515,7 @@ class OfflinePolicy:
         for turn in reversed(state.turns):
             if turn.tool != "table1":
                 break
-            earlier = self.toolbox.table1(turn.question, roles)
+            earlier = self.toolbox.table1(turn.question, roles, text)
             if earlier.summary.startswith("rows"):
                 return earlier
         return result

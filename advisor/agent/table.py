@@ -342,10 +342,18 @@ def names_table_content(view: TableView, request: str, embedder, word_similarity
 
 
 def lookup_table(
-    view: TableView, request: str, roles: Sequence[str], embedder, min_score: float, word_similarity: float
+    view: TableView,
+    request: str,
+    roles: Sequence[str],
+    embedder,
+    min_score: float,
+    word_similarity: float,
+    asked: str = "",
 ) -> ToolResult:
     """The tool: rows the request names (for the roles it names, or who ranks highest), else a role's
-    column or two roles compared, else the table's key."""
+    column or two roles compared, else the table's key. `asked`: a follow-up's own words, when the request is
+    an earlier question read again for its rows ("research scientists get a circle there, what does that
+    mean?"): the marks they name get their key entries too."""
     counted = counted_marks(request, view.key())
     matched = [] if counted else match_rows(view, request, embedder, min_score, word_similarity)
     roles = [r for r in roles if r in view.matrix.roles]
@@ -365,7 +373,12 @@ def lookup_table(
     elif roles:
         statements = column_statements(view, roles[0], asks_lowest(request))
         what = f"column {roles[0]}"
-    named = list(dict.fromkeys(_SYMBOL.findall(request))) or symbols_by_name(request, view.key())
+    named = [
+        symbol
+        for text in (request, asked)
+        for symbol in list(dict.fromkeys(_SYMBOL.findall(text))) or symbols_by_name(text, view.key())
+    ]
+    named = list(dict.fromkeys(named))
     if not statements and not named and about_whole_table(request):
         statements = table_statements(view)
         what = "the table"

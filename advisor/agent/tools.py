@@ -206,10 +206,11 @@ class Toolbox:
         """Whether the request uses Table 1's own words (a mark, a cell's note, a row's label)."""
         return names_table_content(self.table, request, self.embedder, self.settings.agent.table_word_similarity)
 
-    def table1(self, request: str, roles: Sequence[str] = ()) -> ToolResult:
+    def table1(self, request: str, roles: Sequence[str] = (), asked: str = "") -> ToolResult:
+        """`asked`: a follow-up's own words, when the request is an earlier question read again for its rows."""
         knobs = self.settings.agent
         return lookup_table(
-            self.table, request, roles, self.embedder, knobs.table_min_score, knobs.table_word_similarity
+            self.table, request, roles, self.embedder, knobs.table_min_score, knobs.table_word_similarity, asked
         )
 
     def reference(self, request: str, numbers: Sequence[int] = (), asked: str = "") -> ToolResult:
