@@ -1523,6 +1523,20 @@ def test_a_follow_up_in_table_1s_own_words_asks_the_table_again_unless_surely_a_
     assert "table1" not in [s.tool for s in why.steps], why.steps
 
 
+def test_a_follow_up_asking_which_roles_have_a_note_reads_the_previous_row_for_it(chat_engine):
+    # the row is the previous question's; what is asked of it ("which roles", "extensive") is the follow-up's
+    *_, which = chat_engine.converse(
+        [
+            "how does table 1 rate research scientists on code optimization?",
+            "and applied scientists?",
+            "which roles get extensive for that row?",
+        ]
+    )
+    assert "the Research Engineer is marked ✓✓ (extensive); the ML Engineer is marked ✓✓ (extensive)" in which.answer, (
+        which.answer
+    )
+
+
 def test_a_mark_of_table_1_called_by_its_name_gets_its_key_entry(chat_engine):
     # "hollow circle" names ○ by a word of its Unicode name (WHITE CIRCLE); before, the answer gave ✓✓'s entry
     answer = chat_engine.ask("in table 1 what does the hollow circle mean?")

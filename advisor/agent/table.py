@@ -362,10 +362,12 @@ def lookup_table(
         statements = count_statements(view, counted[0], asks_lowest(request))
         what = f"{counted[0]} marks by role"
     elif matched:
+        # what is asked of the rows ("which roles get extensive for that row?") is in the follow-up's own words
+        asking = asked or request
         for row, score in matched:
-            statements += row_statements(view, row, roles, score, request)
-            if roles and asks_which_role(request):
-                statements += row_statements(view, row, [], score - 0.02, request)[:1]
+            statements += row_statements(view, row, roles, score, asking)
+            if roles and asks_which_role(asking):
+                statements += row_statements(view, row, [], score - 0.02, asking)[:1]
         what = "rows " + "; ".join(r.label for r, _ in matched)
     elif len(roles) >= 2:
         statements = compare_statements(view, roles[0], roles[1])
