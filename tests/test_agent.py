@@ -1537,6 +1537,17 @@ def test_a_follow_up_asking_which_roles_have_a_note_reads_the_previous_row_for_i
     )
 
 
+def test_asked_whether_the_papers_entry_for_a_work_is_right_the_reference_tool_checks_it(chat_engine):
+    *_, entry = chat_engine.converse(
+        [
+            "what did hinton's distillation paper compress into a single model?",
+            "is the year in the paper's reference right?",
+        ]
+    )
+    assert "references" in [s.tool for s in entry.steps], entry.steps
+    assert "2014" in entry.answer, entry.answer  # the workshop the source names, a year before the arXiv version
+
+
 def test_a_mark_of_table_1_called_by_its_name_gets_its_key_entry(chat_engine):
     # "hollow circle" names ○ by a word of its Unicode name (WHITE CIRCLE); before, the answer gave ✓✓'s entry
     answer = chat_engine.ask("in table 1 what does the hollow circle mean?")
