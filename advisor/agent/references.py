@@ -779,11 +779,7 @@ def lookup_reference(
     used: dict[str, Passage] = {}
     if matched and asks_same_author(request):  # the work asked about, then the works sharing an author with it
         sharing = sharing_authors(matched[0], request, references)
-        headers = {
-            int(p.doc.removeprefix("ref-")): p
-            for p in passages
-            if p.kind == PassageKind.REFERENCE and p.doc.startswith("ref-")
-        }
+        headers = {p.ref: p for p in passages if p.kind == PassageKind.REFERENCE and p.ref}
         statements += shared_author_statements(matched[0], sharing, references, entries, headers)
         matched = [matched[0], *(m for m, _ in sharing)]
     # "in which section is it cited?", "why does the paper cite it?" (in the person's own words, not those of the
