@@ -1386,6 +1386,20 @@ def test_a_count_is_stated_only_by_a_number_before_the_counted_word(chat_engine)
     assert "8.3 billion" in answer.answer and "512 GPUs" in answer.answer, answer.answer
 
 
+def test_a_follow_up_is_judged_a_quantity_question_by_its_own_words(chat_engine):
+    # condensed, "and what scaling efficiency did they get?" carried the previous turn's "how many gpus", which
+    # the retrieved passages did not state: refused (P 0.06) though the abstract says "76% scaling efficiency"
+    *_, efficiency = chat_engine.converse(
+        [
+            "who wrote the megatron-lm paper in the references",
+            "how many gpus did they train on",
+            "and what scaling efficiency did they get?",
+        ]
+    )
+    assert efficiency.mode != Mode.NOT_COVERED, efficiency.answer
+    assert "76%" in efficiency.answer, efficiency.answer
+
+
 def test_asked_which_section_mentions_a_phrase_the_answer_is_where_the_paper_says_it(chat_engine):
     # the phrase is said once, in Section 5; Section 4 reads closer as a whole to "section ... skill profiles"
     expected = "The paper says this in Section 5 (Scaling AI Infrastructure and Cross-Functional Team Structures)"

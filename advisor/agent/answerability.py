@@ -73,7 +73,11 @@ def features(
     intents: Mapping[str, float],
     tool_strength: float,
     word_similarity: float,
+    asked: str = "",
 ) -> np.ndarray:
+    """The answerability features of a question (a follow-up: condensed with the one before it). `asked`: a
+    follow-up's own words, which alone say whether it asks a quantity ("and what scaling efficiency did they
+    get?" after "how many GPUs did they train on?" asks none; the count was the previous turn's)."""
     dense = sorted((e.ranks.get("dense_sim") or 0.0 for e in evidence), reverse=True)
     bm25 = max((e.ranks.get("bm25_score") or 0.0 for e in evidence), default=0.0)
     words = [
@@ -96,7 +100,8 @@ def features(
         else 1.0
     )
     unknown = len(vocabulary.unknown(words, word_similarity)) / len(words) if words else 0.0
-    quantity = float(bool(ASKS_QUANTITY.search(question)) and not states_quantity(question, evidence))
+    own = asked or question
+    quantity = float(bool(ASKS_QUANTITY.search(own)) and not states_quantity(own, evidence))
     return np.array(
         [
             dense[0] if dense else 0.0,

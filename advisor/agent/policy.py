@@ -476,6 +476,7 @@ class OfflinePolicy:
             intents,
             tool.strength if tool is not None and tool.found else 0.0,
             self.settings.answer.coverage_word_similarity,
+            text if follow_up else "",
         )
         # A follow-up moving on does not want the previous answer's sentences again; one that drills into a
         # single work of that answer ("the first one") may well want the sentence the overview quoted from it.
