@@ -375,12 +375,11 @@ def lookup_table(
     elif roles:
         statements = column_statements(view, roles[0], asks_lowest(request))
         what = f"column {roles[0]}"
-    named = [
-        symbol
-        for text in (request, asked)
-        for symbol in list(dict.fromkeys(_SYMBOL.findall(text))) or symbols_by_name(text, view.key())
-    ]
-    named = list(dict.fromkeys(named))
+    named = list(
+        dict.fromkeys(
+            s for text in (request, asked) for s in _SYMBOL.findall(text) or symbols_by_name(text, view.key())
+        )
+    )
     if not statements and not named and about_whole_table(request):
         statements = table_statements(view)
         what = "the table"
