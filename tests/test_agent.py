@@ -1992,3 +1992,17 @@ def test_the_terminal_chat_keeps_the_conversation(settings):
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("Huyen") >= 2 and "Reference 12" in run.stdout
+
+
+def test_a_claim_check_quotes_enough_of_the_source_to_answer_what_it_was_asked(chat_engine):
+    """Whether InstructGPT itself applies RLHF to GPT-3 is in its own text, beside the sentence the audit matched
+    for the claim (two sentences on the question left that one out)."""
+    first, second = chat_engine.converse(
+        [
+            "what does the paper cite for RLHF",
+            "paper ties rlhf to the gpt-3/gpt-4 era — does the instructgpt paper itself actually do RLHF on gpt-3?",
+        ]
+    )
+    assert "claim_check" in [s.tool for s in second.steps]
+    said = second.answer.split("On your question, the source says:")
+    assert len(said) == 2 and "fine-tune GPT-3" in said[1], second.answer

@@ -284,7 +284,7 @@ class Toolbox:
             self.settings.agent.uncited_claim_margin,
             self._idf(),
             self.settings.agent.own_words_share,
-            self.settings.agent.source_sentences,
+            self.settings.agent.claim_source_sentences,
         )
 
     def closest_source_words(self, text: str) -> tuple[Passage, str] | None:
