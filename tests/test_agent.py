@@ -2006,3 +2006,12 @@ def test_a_claim_check_quotes_enough_of_the_source_to_answer_what_it_was_asked(c
     assert "claim_check" in [s.tool for s in second.steps]
     said = second.answer.split("On your question, the source says:")
     assert len(said) == 2 and "fine-tune GPT-3" in said[1], second.answer
+
+
+def test_a_question_about_a_cited_work_itself_reads_the_whole_work(chat_engine):
+    """How many GPUs Megatron-LM trained its largest model on is stated in a sentence that shares few words with
+    the question; the two abstract passages closest to it did not hold it."""
+    answer = chat_engine.ask("how big a model did megatron-lm train")
+    search = next(s for s in answer.steps if s.tool == "search_passages")
+    assert search.arguments.get("within") == [9], search.arguments
+    assert "8.3 billion parameter" in answer.answer and "512 GPUs" in answer.answer, answer.answer

@@ -170,7 +170,9 @@ class Toolbox:
         vector = encode_cached(self.retriever.embedder, [asked or query])[0]
         focused = []
         for ref in list(dict.fromkeys(within))[:2]:
-            n = self.settings.agent.focus_passages
+            # a work asked about itself is read whole, closest first (its sentence that answers may share few words
+            # with the question: "how big a model did megatron-lm train?" is answered by "8.3 billion parameter")
+            n = self.settings.agent.lead_passages if lead else self.settings.agent.focus_passages
             # a work we hold no text of (a job posting we have only the entry of) is known by what the paper says
             # of it: "what does the paper say that posting looks for?"
             for passage, sim in self.retriever.best_in_source(ref, vector, n) or self._citing(ref, vector, n):

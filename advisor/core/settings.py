@@ -196,6 +196,10 @@ class AgentSettings(BaseSettings):
     focus_passages: int = Field(
         2, description="A follow-up also searches the source the previous answer was about: its passages this many."
     )
+    # 8: a cited source holds at most 11 passages of its own text, an abstract 3-7
+    lead_passages: int = Field(
+        8, description="A question about a cited work itself reads this many of its passages, closest first."
+    )
     follow_up_topic_similarity: float = Field(
         0.5,
         description="A follow-up about a reference that names a topic this close to a work (its title, or the "
