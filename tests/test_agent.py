@@ -2015,3 +2015,13 @@ def test_a_question_about_a_cited_work_itself_reads_the_whole_work(chat_engine):
     search = next(s for s in answer.steps if s.tool == "search_passages")
     assert search.arguments.get("within") == [9], search.arguments
     assert "8.3 billion parameter" in answer.answer and "512 GPUs" in answer.answer, answer.answer
+
+
+def test_after_a_refused_question_about_a_work_its_authors_are_that_works(chat_engine):
+    """The refused question cites nothing; the work it named (and was searched in) is what "who were the
+    authors?" is about, not the paper itself."""
+    first, second = chat_engine.converse(
+        ["how many dollars did it cost to train megatron-lm?", "who were the authors?"]
+    )
+    assert first.mode == Mode.NOT_COVERED, first.answer
+    assert "Shoeybi" in second.answer and "Piskala" not in second.answer, second.answer

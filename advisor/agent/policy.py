@@ -308,8 +308,13 @@ class OfflinePolicy:
             # accurately?") is about the one the conversation was about; an author it names wins.
             earlier = state.recent("references")
             by_author = box.reference(text, [])
-            if earlier and by_author.reading == Reading.FRONT_MATTER and not state.last.refused:
+            if (
+                earlier
+                and by_author.reading == Reading.FRONT_MATTER
+                and (not state.last.refused or state.last.cited_refs)
+            ):
                 # "who are its authors?" in a conversation about a cited work asks about that work, not the paper
+                # (after a refused question, only about a work that question named)
                 by_author = replace(by_author, strength=0.0)
             if entities.ordinal is not None and earlier:
                 refs = [earlier[entities.ordinal]] if -len(earlier) <= entities.ordinal < len(earlier) else []
@@ -792,6 +797,8 @@ def turn_metadata(answer: Answer) -> dict:
         text = c.evidence.passage.text
         if c.evidence.passage.kind == "reference" and text.startswith("[") and "]" in text[:4]:
             refs.append(int(text[1 : text.index("]")]))
+    if not refs:  # refused, or quoting no source: the works its question named, searched in their own text
+        refs = [n for step in answer.steps if step.tool == "search_passages" for n in step.arguments.get("within", [])]
     if not asked:  # an answer that looked up no work: the works its quoted paper sentences cite come last
         # ("where does that come from?"); a list a tool gave keeps its order for "the last of those"
         refs += [n for c in citations if c.evidence.passage.doc == "paper" for n in c.evidence.passage.cites]
