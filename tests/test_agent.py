@@ -2025,3 +2025,13 @@ def test_after_a_refused_question_about_a_work_its_authors_are_that_works(chat_e
     )
     assert first.mode == Mode.NOT_COVERED, first.answer
     assert "Shoeybi" in second.answer and "Piskala" not in second.answer, second.answer
+
+
+def test_a_follow_up_to_a_question_naming_one_work_is_answered_from_that_work_first(chat_engine):
+    first, second = chat_engine.converse(
+        ["truthfulqa - how truthful was the best model vs people?", "did bigger models do better?"]
+    )
+    assert first.citations[0].evidence.passage.doc == "ref-31", first.answer
+    # the condensed question's own search found InstructGPT's "Making language models bigger ..." first
+    assert second.citations[0].evidence.passage.doc == "ref-31", second.answer
+    assert "least truthful" in second.answer, second.answer

@@ -360,6 +360,11 @@ class OfflinePolicy:
             # "what tools did the toolformer one hook up?" after an answer about other works, or "what scale did
             # megatron train at?" after one about Megatron-LM and ZeRO: the work it names
             within, focused = tuple(named_here[:2]), True
+        elif follow_up and searched and not entities and len(within) == 1 and within[0] in box.named_works(previous):
+            # "did bigger models do better?" after "truthfulqa - how truthful was the best model?": still asked of
+            # the one work the conversation named, first (the condensed question's search found InstructGPT's
+            # "making language models bigger ..." first)
+            focused = True
         elif (
             follow_up
             and not entities
