@@ -2035,3 +2035,11 @@ def test_a_follow_up_to_a_question_naming_one_work_is_answered_from_that_work_fi
     # the condensed question's own search found InstructGPT's "Making language models bigger ..." first
     assert second.citations[0].evidence.passage.doc == "ref-31", second.answer
     assert "least truthful" in second.answer, second.answer
+
+
+def test_a_follow_up_asking_only_a_field_of_the_work_is_a_reference_lookup(chat_engine):
+    first, second = chat_engine.converse(
+        ["does hinton's distillation paper say anything about making models easier to deploy", "what venue was it at?"]
+    )
+    assert "references" in [s.tool for s in second.steps], [s.tool for s in second.steps]
+    assert "Deep Learning Workshop" in second.answer, second.answer

@@ -41,7 +41,15 @@ from .answerability import AnswerabilityModel, features
 from .composer import compose_tool_answer
 from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
-from .references import asks_another_work, asks_cited, asks_cited_beside, by_age_asked, names_a_topic, work_alone
+from .references import (
+    asks_a_field,
+    asks_another_work,
+    asks_cited,
+    asks_cited_beside,
+    by_age_asked,
+    names_a_topic,
+    work_alone,
+)
 from .results import Reading, ToolResult, returned_passage_ids
 from .sections import (
     ASKS_WHERE,
@@ -259,6 +267,18 @@ class OfflinePolicy:
         called = box.named_references(text)
         if intent in ("search", "off_topic") and len(called) == 1 and work_alone(text, box.references[called[0]]):
             # "whats react?": what the work is, from the reference lookup
+            intents = {**intents, intent: intents["reference"], "reference": intents[intent]}
+            intent = "reference"
+        elif (
+            intent in ("search", "off_topic")
+            and follow_up
+            and not entities
+            and asks_a_field(text)
+            and not names_a_topic(text)
+            and state.recent("references")
+        ):
+            # "what venue was it at?" after a question about Hinton's distillation paper: a field of the work the
+            # conversation is about, from the reference lookup (it asks nothing the work's text would answer)
             intents = {**intents, intent: intents["reference"], "reference": intents[intent]}
             intent = "reference"
         # the paper's list items the latest answer that listed some named, in its order

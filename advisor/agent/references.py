@@ -240,6 +240,11 @@ _ASKS_A_FIELD = re.compile(
 )
 
 
+def asks_a_field(request: str) -> bool:
+    """Whether a request asks for a field of a work's entry ("what venue was it at?", "who wrote it?")."""
+    return bool(_ASKS_A_FIELD.search(request))
+
+
 def names_a_topic(request: str) -> bool:
     """Whether a follow-up says what a work is about ("it mentions distillation for compression — which ref is
     that?"), besides the fields it asks for and the roles every cited work is about ("who's the first author?",
