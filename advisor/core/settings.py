@@ -222,8 +222,8 @@ class AgentSettings(BaseSettings):
         "('On your question, the source says: ...').",
     )
     # 3, not 2: whether a source backs a claim is read in its own text, beside the one sentence the audit matched
-    # (+5 dev claim-check turns over seventeen sets, none lost; the reference lookup lost 8 with 3: its entry
-    # and opening already fill the answer)
+    # (+5 dev claim-check turns over seventeen sets; one follow-up lost, its fact now given a turn earlier; the
+    # reference lookup lost 8 with 3: its entry and opening already fill the answer)
     claim_source_sentences: int = Field(
         3,
         description="Sentences of a cited source's own text that a claim check quotes on the question "
