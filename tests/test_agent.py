@@ -2043,3 +2043,11 @@ def test_a_follow_up_asking_only_a_field_of_the_work_is_a_reference_lookup(chat_
     )
     assert "references" in [s.tool for s in second.steps], [s.tool for s in second.steps]
     assert "Deep Learning Workshop" in second.answer, second.answer
+
+
+def test_the_paper_called_by_its_own_title_is_the_paper_itself(chat_engine):
+    """Its title's words ("roles", "continuum") also match cited works' topics and one of its uncited sentences."""
+    answer = chat_engine.ask("who wrote the AI Roles Continuum paper?")
+    assert "Deepak Babu Piskala" in answer.answer, answer.answer
+    topical = chat_engine.policy.toolbox.reference("what does the AI Roles Continuum paper cite for RLHF?", [])
+    assert topical.reading != Reading.FRONT_MATTER and 19 in topical.refs, topical.summary

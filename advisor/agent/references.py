@@ -724,6 +724,17 @@ def source_answer(
 FRONT_MATTER = "Title"  # the section the parser gives the lines between the paper's title and its abstract
 
 
+def names_the_paper_only(request: str, passages: Sequence[Passage]) -> bool:
+    """Whether a request calls the paper by its own (short) title and asks only a field of it ("who wrote the AI
+    Roles Continuum paper?"): the paper itself, however its title's words match the cited works' topics."""
+    title = next((p.title for p in passages if p.doc == "paper"), "")
+    words = set(content_words(title.split(":")[0]))
+    if not words or not words <= set(content_words(request)):
+        return False
+    rest = " ".join(w for w in request.split() if not set(content_words(w)) & words)
+    return asks_a_field(request) and not names_a_topic(rest)
+
+
 def front_matter(request: str, passages: Sequence[Passage]) -> ToolResult:
     """The paper itself as the work asked about: its title, year and author, and its other front-matter lines
     (the contact address), quoted from the lines under the title."""
@@ -773,7 +784,7 @@ def lookup_reference(
     if not numbers and strength < 0.9:
         vectors = encode_cached(embedder, [request, prompts.FRONT_MATTER_QUESTION])
         itself = float(vectors[0] @ vectors[1])
-        if itself >= front_matter_similarity and itself > strength:
+        if (itself >= front_matter_similarity and itself > strength) or names_the_paper_only(request, passages):
             return front_matter(request, passages)
     by_doc: dict[str, list[Passage]] = {}
     for p in passages:
