@@ -377,7 +377,7 @@ def lookup_table(
         what = f"column {roles[0]}"
     named = list(
         dict.fromkeys(
-            s for text in (request, asked) for s in _SYMBOL.findall(text) or symbols_by_name(text, view.key())
+            s for text in (request, asked) if text for s in _SYMBOL.findall(text) or symbols_by_name(text, view.key())
         )
     )
     if not statements and not named and about_whole_table(request):
