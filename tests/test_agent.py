@@ -1834,6 +1834,20 @@ def test_its_abstract_after_an_answer_about_a_work_is_the_works_abstract_not_the
     assert "paper_section" in [s.tool for s in alone.steps], alone.steps
 
 
+def test_a_follow_up_naming_no_part_of_the_paper_after_an_answer_about_a_work_is_about_the_work(chat_engine):
+    # "whats the headline result" was read as a part of the paper (its opening section); it names none
+    *_, asked = chat_engine.converse(["ref 13 pls - who and which year?", "whats the headline result"])
+    assert "paper_section" not in [s.tool for s in asked.steps], asked.steps
+    search = next(s for s in asked.steps if s.tool == "search_passages")
+    assert search.arguments.get("within") == [13], search.arguments
+    assert "175B" in asked.answer, asked.answer  # LLM.int8()'s own abstract
+    # "where does the paper bring it up?" asks where in the paper, whatever the conversation was about
+    *_, where = chat_engine.converse(
+        ["what's the hinton distillation paper about?", "where does the paper bring it up"]
+    )
+    assert "paper_section" in [s.tool for s in where.steps], where.steps
+
+
 def test_a_role_named_in_a_reference_follow_up_is_no_topic_that_picks_another_work(chat_engine):
     # "research engineer" is close to OpenAI's "Research Engineer" posting's title, but every work is about roles:
     # "that research engineer" is the one the conversation was about

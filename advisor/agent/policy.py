@@ -58,6 +58,7 @@ from .sections import (
     name_words,
     names_a_part,
     names_a_part_of_it,
+    names_any_part,
     names_nothing_but_a_kind,
 )
 from .state import (
@@ -259,9 +260,14 @@ class OfflinePolicy:
             intents = {**intents, "search": intents["section"], "section": intents["search"]}
             intent = "section"
         about_a_work = bool(state.last) and state.last.tool in ("references", "claim_check")
-        if intent in PAPER_PART_INTENTS and (box.named_works(text) or (about_a_work and names_a_part_of_it(text))):
+        # "whats the headline result?" after "ref 13 pls": read as a part of the paper, yet it names none
+        about_the_last_work = about_a_work and intent == "section" and not names_any_part(text, box.parts)
+        if intent in PAPER_PART_INTENTS and (
+            box.named_works(text) or (about_a_work and names_a_part_of_it(text)) or about_the_last_work
+        ):
             # "what's ReAct actually about, in its own words?": a cited work called by its name is the referent,
-            # not a part of the paper; so is the work the last answer was about in "does its abstract say that?"
+            # not a part of the paper; so is the work the last answer was about in "does its abstract say that?",
+            # and in "whats the headline result?", which names no part of the paper at all
             intents = about_a_cited_work(intents)
             intent = max(intents, key=intents.get)
         called = box.named_references(text)
@@ -386,7 +392,7 @@ class OfflinePolicy:
             # "making language models bigger ..." first)
             focused = True
         elif (
-            follow_up
+            (follow_up or about_the_last_work)
             and not entities
             and intent in ("search", "claim_check")
             and state.last.tool == "references"

@@ -139,6 +139,22 @@ def names_a_part(request: str) -> bool:
     return bool(_EXPLICIT.search(request))
 
 
+def names_any_part(request: str, parts: Sequence[Part]) -> bool:
+    """Whether the request calls the paper or some part of it: by number, by its own name, by a kind of part
+    ("what's that paper actually about?" after an answer about a cited work calls none: it asks about the work;
+    "where does the paper bring it up?" asks where in the paper)."""
+    return (
+        names_a_part(request)
+        or bool(named_parts(request, parts))
+        or bool(_KIND.search(request))
+        or bool(
+            re.search(
+                r"\b(?:sections?|sec|chapters?|abstract|intro|introduction|(?:the|this)\s+paper)\b", request, re.I
+            )
+        )
+    )
+
+
 def named_parts(request: str, parts: Sequence[Part]) -> list[Part]:
     """The parts the request calls by their own name, every word of it in some form ("the limitations the
     authors acknowledge", "what's in the conclusion"), the most specific (longest) name first."""
