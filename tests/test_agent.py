@@ -2065,3 +2065,10 @@ def test_the_paper_called_by_its_own_title_is_the_paper_itself(chat_engine):
     assert "Deepak Babu Piskala" in answer.answer, answer.answer
     topical = chat_engine.policy.toolbox.reference("what does the AI Roles Continuum paper cite for RLHF?", [])
     assert topical.reading != Reading.FRONT_MATTER and 19 in topical.refs, topical.summary
+
+
+def test_an_answer_quoting_a_source_names_whose_words_they_are(chat_engine):
+    # "who said ...?" was answered with the right quotation and no name: the reader had to open the citation
+    answer = chat_engine.ask("who said research scientists should first be engineers?")
+    assert "Chip Huyen (2021, reference 12): “" in answer.answer, answer.answer
+    assert "“Research scientists should, first and foremost, be engineers.”" in answer.answer, answer.answer

@@ -578,3 +578,34 @@ def test_a_tool_sentence_naming_its_passages_section_heading_counts_as_supported
         said.format(5, "Scaling AI Infrastructure and Cross-Functional Team Structures"), [passage]
     )
     assert not tool_sentence_supported(said.format(6, "Organizational Demand Along the Continuum"), [passage])
+
+
+def test_a_run_of_quotations_says_whose_words_they_are_where_the_speaker_changes():
+    from advisor.core.types import Claim, Mode
+    from advisor.corpus import load_references
+    from advisor.qa import assemble
+
+    def render(claims, evidence, works=None):
+        return assemble("q", claims, evidence, works, grounded=True, backend="none", mode=Mode.EVIDENCE).answer
+
+    works = load_references(ROOT / "corpus")
+    source = dict(kind=PassageKind.PARAGRAPH, doc="ref-12", file="sources/12.md")
+    evidence = [
+        Evidence(make_passage("paper:a", "The paper's sentence.", kind=PassageKind.PARAGRAPH), 1.0, ()),
+        Evidence(make_passage("ref-12:a", "Her first sentence.", **source), 1.0, ()),
+        Evidence(make_passage("ref-12:b", "Her second sentence.", **source), 1.0, ()),
+        Evidence(make_passage("ref-1:a", "Their sentence.", **{**source, "doc": "ref-1"}), 1.0, ()),
+    ]
+    claims = [Claim(f"“{e.passage.text}”", (n,), 1.0, True, Origin.QUOTE) for n, e in enumerate(evidence, 1)]
+    claims.append(Claim("“Her first sentence.”", (2,), 1.0, True, Origin.QUOTE))
+    claims.append(Claim("“The paper's sentence.”", (1,), 1.0, True, Origin.QUOTE))
+    text = render(claims, evidence, works)
+    assert text == (
+        "“The paper's sentence.” [1] Chip Huyen (2021, reference 12): “Her first sentence.” [2] “Her second sentence.”"
+        " [3] Anthropic (2023, reference 1): “Their sentence.” [4] Chip Huyen: “Her first sentence.” [2]"
+        " The paper: “The paper's sentence.” [1]"
+    ), text
+    # a work the answer already named by its number needs no introduction; without the works, nothing is added
+    named = [Claim("Reference 12 is a book chapter", (2,), 1.0, True, Origin.TOOL), claims[2]]
+    assert render(named, evidence, works).endswith("Chip Huyen: “Her second sentence.” [2]")
+    assert render(claims, evidence).startswith("“The paper's sentence.” [1] “Her first sentence.”")

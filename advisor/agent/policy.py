@@ -756,6 +756,7 @@ class OfflinePolicy:
                     text,
                     claims,
                     evidence,
+                    box.references,
                     grounded=True,
                     mode=Mode.TOOL,
                     notices=tuple(notices),

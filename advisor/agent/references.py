@@ -27,7 +27,7 @@ from ..core.text import (
     strip_markdown,
 )
 from ..core.types import VERBATIM_KINDS, Evidence, Passage, PassageKind
-from ..corpus import Reference
+from ..corpus import Reference, author_phrase
 from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import Focus, quote_text, rank_sentences
@@ -43,14 +43,6 @@ KIND_WORDS = {
     "arxiv-paper": "paper",
     "book-chapter": "book chapter",
 }
-
-
-def author_phrase(ref: Reference) -> str:
-    """ "Aidan Lakshman", "Dettmers et al.", "Google DeepMind" — names as the source header spells them."""
-    if not ref.authors:
-        return "an unnamed author"
-    first = ref.authors[0]
-    return f"{first} et al." if len(ref.authors) > 2 else " and ".join(ref.authors)
 
 
 def _surnames(ref: Reference) -> list[str]:

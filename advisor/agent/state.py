@@ -238,7 +238,9 @@ def state_from_history(
         elif role == "assistant" and pending is not None:
             meta = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
             cited = tuple(int(n) for n in meta.get("refs", ()) if str(n).isdigit())
-            if not cited:  # the answer text names the references it is about: "Reference 4 is ..."
+            if not cited and "refs" not in meta:
+                # a history without our metadata: the answer text names the references it is about ("Reference 4
+                # is ..."); with it, an empty list means the answer was about none, whoever its quotations name
                 cited = find_entities(strip_citations(content), organisations, valid).references
             intent = str(meta.get("intent", ""))
             # an answer about a work (a reference, a claim check) leads with the work, whatever role its

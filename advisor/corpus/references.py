@@ -45,6 +45,19 @@ def coined_names(title: str, key: str, text: str) -> tuple[str, ...]:
 
 
 
+def author_phrase(ref: Reference) -> str:
+    """ "Aidan Lakshman", "Dettmers et al.", "Google DeepMind" — names as the source header spells them."""
+    if not ref.authors:
+        return "an unnamed author"
+    first = ref.authors[0]
+    return f"{first} et al." if len(ref.authors) > 2 else " and ".join(ref.authors)
+
+
+def attribution(ref: Reference) -> str:
+    """Who a quotation from the work is by, for the reader: "Chip Huyen (2021, reference 12)"."""
+    return f"{author_phrase(ref)} ({f'{ref.year}, ' if ref.year else ''}reference {ref.id})"
+
+
 def load_references(corpus_dir: Path) -> dict[int, Reference]:
     path = corpus_dir / REFERENCES_FILE
     raw = read_text(path)

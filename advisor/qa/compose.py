@@ -19,6 +19,7 @@ from ..core.text import (
     strip_markdown,
 )
 from ..core.types import Answer, Citation, Claim, Evidence, Origin, Passage, PassageKind
+from ..corpus import Reference, attribution, author_phrase
 from ..grounding import encode_cached
 from .coverage import ASKS_QUANTITY, FRAMING_WORDS, QUESTION_WORDS
 from .draft import is_instruction_like
@@ -175,8 +176,17 @@ def quote_text(sentence: str) -> str:
     return "“" + sentence.strip(' “”"') + "”"
 
 
-def assemble(question: str, claims: Sequence[Claim], evidence: Sequence[Evidence], **fields) -> Answer:
-    """Renumber the cited passages 1..m in order of first use and render the answer text."""
+def assemble(
+    question: str,
+    claims: Sequence[Claim],
+    evidence: Sequence[Evidence],
+    works: Mapping[int, Reference] | None = None,
+    **fields,
+) -> Answer:
+    """Renumber the cited passages 1..m in order of first use and render the answer text. `works`: the cited
+    works by number; a bare quotation from one the answer has not named yet says whose words it is ("Chip
+    Huyen (2021, reference 12): “Research scientists should, first and foremost, be engineers.” [1]"), so a
+    reader never has to open the citation to learn who said it. The paper's own sentences need no name."""
     mapping: dict[int, int] = {}
     for claim in claims:
         for n in claim.citations:
@@ -184,10 +194,25 @@ def assemble(question: str, claims: Sequence[Claim], evidence: Sequence[Evidence
     renumbered = [
         Claim(c.text, tuple(mapping[n] for n in c.citations), c.support, c.supported, c.origin) for c in claims
     ]
-    parts = []
-    for claim in renumbered:
+    parts: list[str] = []
+    speaker: int | str | None = None  # whose words the last bare quotation was: a work's number, or "paper"
+    for claim, original in zip(renumbered, claims):
         markers = "".join(f"[{n}]" for n in claim.citations)
         text = claim.text.rstrip()
+        bare = claim.origin == Origin.QUOTE and text.startswith("“") and bool(original.citations)
+        if bare and works:
+            ref = evidence[original.citations[0] - 1].passage.ref
+            now = ref if ref in works else "paper"
+            if now != speaker and now != "paper":
+                named = re.search(rf"\b[Rr]eferences? (?:\d+, |\d+ and )*{ref}\b", " ".join(parts))
+                text = f"{author_phrase(works[ref]) if named else attribution(works[ref])}: {text}"
+            elif now != speaker and speaker is not None:
+                text = f"The paper: {text}"
+            speaker = now
+        elif not bare:
+            # "On your question, the source says: “…”" introduces its speaker for the quotations that follow
+            ref = evidence[original.citations[-1] - 1].passage.ref if original.citations else None
+            speaker = ref if "“" in text and ref is not None else None
         if claim.origin == Origin.QUOTE:
             parts.append(f"{text} {markers}".strip())
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
@@ -16,6 +17,7 @@ from ..core.cache import OnceCache
 from ..core.settings import Settings, get_settings
 from ..core.text import prepare_input
 from ..core.types import Answer, Evidence, Mode, PassageKind
+from ..corpus import Reference, load_references
 from ..llm import Backend, BackendError, BackendNotInstalled, get_backend, prompts, resolve_spec
 from ..retrieval import Retriever, get_retriever
 from .compose import Focus, assemble, evidence_claims
@@ -66,6 +68,11 @@ class AnswerEngine:
         self._backend_spec: str | None = None  # "auto" resolved once (it probes a server)
         self._backend_pending = False
         self._vocabularies: OnceCache[Vocabulary] = OnceCache(maxsize=1)  # one per index generation
+
+    @cached_property
+    def works(self) -> dict[int, Reference]:
+        """The cited works by number: a quotation from one says whose words it is."""
+        return load_references(self.settings.corpus_dir)
 
     def backend(self) -> Backend | None:
         """The chat model, made once; a backend that failed stays failed, except the bundled model while
@@ -185,7 +192,9 @@ class AnswerEngine:
             quotes, _ = self.compose(standalone, evidence, Verified([], 0, []), focus)
             yield {
                 "type": "preview",
-                "answer": assemble(text, quotes, evidence, grounded=bool(quotes), mode=Mode.EVIDENCE, **common),
+                "answer": assemble(
+                    text, quotes, evidence, self.works, grounded=bool(quotes), mode=Mode.EVIDENCE, **common
+                ),
             }
             yield {"type": "status", "text": "Drafting an answer from the passages…"}
             draft_started = time.perf_counter()
@@ -218,6 +227,7 @@ class AnswerEngine:
                 text,
                 claims,
                 evidence,
+                self.works,
                 grounded=bool(claims),
                 mode=mode,
                 notices=tuple(notices),
