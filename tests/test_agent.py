@@ -2072,3 +2072,35 @@ def test_an_answer_quoting_a_source_names_whose_words_they_are(chat_engine):
     answer = chat_engine.ask("who said research scientists should first be engineers?")
     assert "Chip Huyen (2021, reference 12): “" in answer.answer, answer.answer
     assert "“Research scientists should, first and foremost, be engineers.”" in answer.answer, answer.answer
+
+
+def test_the_second_one_is_of_the_latest_turn_that_listed_two_works(chat_engine):
+    # the turn before drilled into the first of the two works, so it was about one work only
+    *_, second = chat_engine.converse(
+        [
+            "which papers are cited for RLHF?",
+            "how much human feedback did the first one need?",
+            "and the second one's headline result?",
+        ]
+    )
+    search = next(s for s in second.steps if s.tool == "search_passages")
+    assert search.arguments.get("within") == [20], search.arguments  # InstructGPT, cited beside Christiano et al.
+    assert "paper_section" not in [s.tool for s in second.steps], second.steps
+
+
+def test_a_request_for_what_a_part_of_the_paper_cites_is_a_reference_lookup(chat_engine):
+    answer = chat_engine.ask("what's cited for tool registries in section 6?")
+    looked_up = [s.arguments.get("refs") for s in answer.steps if s.tool == "references"]
+    assert looked_up and 25 in looked_up[0], answer.steps  # Toolformer
+    assert "Toolformer" in answer.answer, answer.answer
+
+
+def test_a_work_named_two_turns_back_is_still_what_it_refers_to(chat_engine):
+    *_, built = chat_engine.converse(
+        [
+            "where was the ZeRO paper published?",
+            "what model sizes does it claim?",
+            "what model did researchers end up building with it?",
+        ]
+    )
+    assert "Turing-NLG" in built.answer, built.answer

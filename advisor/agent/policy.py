@@ -343,7 +343,8 @@ class OfflinePolicy:
                 # (after a refused question, only about a work that question named)
                 by_author = replace(by_author, strength=0.0)
             if entities.ordinal is not None and earlier:
-                refs = [earlier[entities.ordinal]] if -len(earlier) <= entities.ordinal < len(earlier) else []
+                listed = state.listed(entities.ordinal)
+                refs = [listed[entities.ordinal]] if -len(listed) <= entities.ordinal < len(listed) else []
             elif by_author.strength >= 0.9:
                 refs = list(by_author.refs[:1])
             elif earlier and (asks_cited_beside(text) or (asks_another_work(text) and len(state.last.cited_refs) < 2)):
@@ -375,7 +376,7 @@ class OfflinePolicy:
         # "how many GPUs did Megatron train on?" is asked of Megatron-LM's own text either way
         searched = intent in ("search", "off_topic")
         if entities.ordinal is not None and state.last:  # "the second one": that one of the previous turn's
-            earlier = state.recent("references")
+            earlier = state.listed(entities.ordinal)
             if -len(earlier) <= entities.ordinal < len(earlier):
                 within, focused = (earlier[entities.ordinal],), True
                 intents = about_a_cited_work(intents)
@@ -386,10 +387,17 @@ class OfflinePolicy:
             # "what tools did the toolformer one hook up?" after an answer about other works, or "what scale did
             # megatron train at?" after one about Megatron-LM and ZeRO: the work it names
             within, focused = tuple(named_here[:2]), True
-        elif follow_up and searched and not entities and len(within) == 1 and within[0] in box.named_works(previous):
+        elif (
+            follow_up
+            and searched
+            and not entities
+            and len(within) == 1
+            and any(within[0] in box.named_works(turn.question) for turn in state.turns)
+        ):
             # "did bigger models do better?" after "truthfulqa - how truthful was the best model?": still asked of
             # the one work the conversation named, first (the condensed question's search found InstructGPT's
-            # "making language models bigger ..." first)
+            # "making language models bigger ..." first); named in any earlier question ("what model did they
+            # build with it?" two turns after "where was the ZeRO paper published?")
             focused = True
         elif (
             (follow_up or about_the_last_work)
@@ -446,7 +454,7 @@ class OfflinePolicy:
             # passage search still answers when clearly closer)
             checked = definition
         looked_up = None  # the reference lookup by name or topic, made once
-        if not refs and intent in ("search", "section") and asks_cited(text) and not box.named_works(text):
+        if not refs and intent in ("search", *PAPER_PART_INTENTS) and asks_cited(text) and not box.named_works(text):
             # "which works does the paper point to for model quantization?": a request for what the paper cites is
             # the references tool's when it reads what the paper cites for that topic
             looked_up = box.reference(standalone, [])

@@ -167,6 +167,19 @@ class ConversationState:
         earlier = self.recent("roles") or ((self.role_in_focus(),) if self.role_in_focus() else ())
         return tuple(role for role in ROLES if role not in earlier) if earlier else ()
 
+    def listed(self, ordinal: int) -> tuple[int, ...]:
+        """The works "the second one" picks from: the latest turn's, unless it holds too few, then the latest
+        turn that listed enough ("and the second one's headline result?" after "which papers are cited for RLHF?"
+        and a turn about the first of them)."""
+        latest = self.recent("references")
+        if ordinal < len(latest):
+            return latest
+        for turn in reversed(self.turns):
+            works = turn.cited_refs or turn.entities.references
+            if ordinal < len(works):
+                return works
+        return latest
+
     def recent(self, attribute: str) -> tuple:
         """The most recent non-empty entity list of that kind ("roles", "organisations", "references")."""
         for turn in reversed(self.turns):
