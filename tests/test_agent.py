@@ -2104,3 +2104,27 @@ def test_a_work_named_two_turns_back_is_still_what_it_refers_to(chat_engine):
         ]
     )
     assert "Turing-NLG" in built.answer, built.answer
+
+
+def test_what_does_the_paper_say_is_answered_from_the_papers_own_sentences_first(chat_engine):
+    from advisor.qa.compose import asks_the_paper
+
+    assert asks_the_paper("does the paper say that role needs a PhD?")
+    assert asks_the_paper("ok then what does the paper say about their team culture")
+    assert not asks_the_paper("what does the Toolformer paper say about calculators?")
+    *_, culture = chat_engine.converse(
+        ["how many people work at anthropic right now", "ok then what does the paper say about their team culture"]
+    )
+    assert "Member of Technical Staff" in culture.answer, culture.answer  # the paper's account, not the source's
+    assert all(c.evidence.passage.doc == "paper" for c in culture.citations), culture.citations
+
+
+def test_a_first_person_question_after_a_role_fit_is_about_the_role_fitted(chat_engine):
+    fitted, tools = chat_engine.converse(
+        [
+            "I turn scientists' notebook models into robust production code. which role is that?",
+            "what tools would I use, per the paper?",
+        ]
+    )
+    role = fitted.fit.ranking[0].role
+    assert tools.standalone_question.endswith(role), tools.standalone_question

@@ -311,7 +311,9 @@ class OfflinePolicy:
             names = [*state.last.entities.organisations, *state.last.entities.roles, *works]
             names = [n for n in names if n not in (*entities.organisations, *entities.roles)]
             standalone = f"{text.rstrip()} — {', '.join(names)}" if names else text
-        antecedent = state.role_in_focus() if follow_up and not entities.roles else ""
+        # after a role fit, "what tools would I use?" is about the role fitted, however it starts
+        speaks_of_self = bool(state.last) and state.last.intent == "fit" and bool(FIRST_PERSON & set(words_of(text)))
+        antecedent = state.role_in_focus() if (follow_up or speaks_of_self) and not entities.roles else ""
         # "it" names a role only in a conversation that fitted one ("does it need a PhD?"); elsewhere it is the
         # paper or a source, whatever role the last answer's first quote happened to name
         fitted = any(turn.intent == "fit" for turn in state.turns)

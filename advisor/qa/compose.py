@@ -149,11 +149,12 @@ _ASKS_FOR_WORKS = re.compile(
 )
 
 
-# "according to the paper", "per the paper", "what's this paper's take": the question asks what the paper says,
-# so the paper's own sentences answer it before a cited source's
+# "according to the paper", "per the paper", "what's this paper's take", "does the paper say ...": the question asks
+# what the paper says, so the paper's own sentences answer it before a cited source's
 _ASKS_THE_PAPER = re.compile(
     r"\b(?:according to|per|in|from)\s+(?:the|this)\s+(?:position\s+|roles\s+continuum\s+)?paper\b"
-    r"|\b(?:the|this)\s+paper(?:'s|’s)\s+(?:take|view|position|claim|argument|answer|account)\b",
+    r"|\b(?:the|this)\s+paper(?:'s|’s)\s+(?:take|view|position|claim|argument|answer|account)\b"
+    r"|\b(?:does|did|do)\s+(?:the|this)\s+paper\s+(?:say|mention|claim|state|argue|suggest)\b",
     re.I,
 )
 
