@@ -2128,3 +2128,17 @@ def test_a_first_person_question_after_a_role_fit_is_about_the_role_fitted(chat_
     )
     role = fitted.fit.ranking[0].role
     assert tools.standalone_question.endswith(role), tools.standalone_question
+
+
+def test_a_follow_up_quoting_the_papers_words_is_about_the_sentence_that_holds_them(chat_engine):
+    # the conversation was about the Research Engineer (and Chip Huyen's chapter): the quote names its own sentence
+    *_, source = chat_engine.converse(
+        [
+            "no PhD, strong coder, I set up big training runs for researchers. what role fits?",
+            "does the paper say that role needs a PhD?",
+            "the 'primary responsibility' quote there has no citation. where's it from?",
+        ]
+    )
+    assert "An RE's primary responsibility is often described as" in source.answer, source.answer
+    assert "reference 11 (Akihiro Matsukawa, 2019)" in source.answer, source.answer
+    assert not source.answer.startswith("Reference 12 is"), source.answer

@@ -331,7 +331,7 @@ class OfflinePolicy:
         if item is not None:
             standalone = f"{text.rstrip()} — {item.name}"
         refs = list(entities.references)
-        if not refs and state.last and intent in ("reference", "claim_check"):
+        if not refs and state.last and intent in ("reference", "claim_check") and not box.quotes_the_paper(text):
             # A question that names no reference of its own ("who wrote it?", "did the paper quote her
             # accurately?") is about the one the conversation was about; an author it names wins.
             earlier = state.recent("references")

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from ..audit import paper_sentences, verdict_summaries_by_passage, verdict_summaries_if_ready
 from ..core.settings import Settings
+from ..core.text import normalize_for_match, quoted_phrases
 from ..core.types import Evidence, Passage, PassageKind, Step
 from ..corpus import PAPER_FILE, load_references, read_text
 from ..fit import parse_table1, spelled_out_roles
@@ -97,6 +98,16 @@ class Toolbox:
     def sentences(self):
         """Every sentence of the paper's body, with the references its markers cite (read once)."""
         return paper_sentences(read_text(self.settings.corpus_dir / PAPER_FILE))
+
+    @cached_property
+    def _paper_words(self) -> str:
+        return normalize_for_match(" ".join(s.text for s in self.sentences))
+
+    def quotes_the_paper(self, text: str) -> bool:
+        """Whether the text quotes words of the paper ("the 'primary responsibility' quote there"): it is about
+        the sentence that holds them, not about whichever work the conversation was about."""
+        phrases = [normalize_for_match(q) for q in quoted_phrases(text)]
+        return any(len(q.split()) >= 2 and f" {q} " in f" {self._paper_words} " for q in phrases)
 
     @cached_property
     def citing(self):
