@@ -2142,3 +2142,11 @@ def test_a_follow_up_quoting_the_papers_words_is_about_the_sentence_that_holds_t
     assert "An RE's primary responsibility is often described as" in source.answer, source.answer
     assert "reference 11 (Akihiro Matsukawa, 2019)" in source.answer, source.answer
     assert not source.answer.startswith("Reference 12 is"), source.answer
+
+
+def test_a_follow_up_asking_what_the_paper_cites_for_a_topic_gets_every_work_cited_for_it(chat_engine):
+    *_, memory = chat_engine.converse(
+        ["what's cited for tool registries in section 6?", "and which works are cited for long-horizon memory?"]
+    )
+    looked_up = [s.arguments.get("refs") for s in memory.steps if s.tool == "references"]
+    assert looked_up == [[26, 27]], memory.steps  # "long-horizon memory [26, 27]"

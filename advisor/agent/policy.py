@@ -348,7 +348,9 @@ class OfflinePolicy:
                 listed = state.listed(entities.ordinal)
                 refs = [listed[entities.ordinal]] if -len(listed) <= entities.ordinal < len(listed) else []
             elif by_author.strength >= 0.9:
-                refs = list(by_author.refs[:1])
+                # one work by its author or title; every work the paper cites for the topic it names ("and which
+                # works are cited for long-horizon memory?": [26, 27])
+                refs = list(by_author.refs if by_author.reading == Reading.CITED_FOR else by_author.refs[:1])
             elif earlier and (asks_cited_beside(text) or (asks_another_work(text) and len(state.last.cited_refs) < 2)):
                 # "and the other one cited next to it for parallelism, who wrote that?" after an answer about one
                 # work (or any answer, when it says "cited next to it"): a work the paper cites beside it, the one
