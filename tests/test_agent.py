@@ -2150,3 +2150,9 @@ def test_a_follow_up_asking_what_the_paper_cites_for_a_topic_gets_every_work_cit
     )
     looked_up = [s.arguments.get("refs") for s in memory.steps if s.tool == "references"]
     assert looked_up == [[26, 27]], memory.steps  # "long-horizon memory [26, 27]"
+
+
+def test_a_figure_named_by_number_is_read_even_when_the_question_is_about_organisations(chat_engine):
+    answer = chat_engine.ask("looking at fig 4, which kinds of orgs have the most openings?")
+    assert answer.answer.startswith("The caption of Figure 4 reads:"), answer.answer
+    assert "more openings" in answer.answer, answer.answer

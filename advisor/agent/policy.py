@@ -56,6 +56,7 @@ from .sections import (
     archetype_name,
     describes_a_figure,
     name_words,
+    names_a_figure,
     names_a_part,
     names_a_part_of_it,
     names_any_part,
@@ -255,9 +256,14 @@ class OfflinePolicy:
             # ("does the paper say why the scientist still has to care about data?" is surely a search: 0.83)
             intents = {**intents, "search": intents["table"], "table": intents["search"]}
             intent = "table"
-        if intent == "search" and names_a_part(text) and not box.named_works(text):
-            # "what's the overall synthesis at the end of sec 6?": a part named by its number is read as a part
-            intents = {**intents, "search": intents["section"], "section": intents["search"]}
+        if (
+            (intent == "search" or (intent == "archetypes" and names_a_figure(text)))
+            and names_a_part(text)
+            and not box.named_works(text)
+        ):
+            # "what's the overall synthesis at the end of sec 6?": a part named by its number is read as a part;
+            # "going back to fig 4, which kinds of orgs have the most openings?" is Figure 4's, not Section 6's
+            intents = {**intents, intent: intents["section"], "section": intents[intent]}
             intent = "section"
         about_a_work = bool(state.last) and state.last.tool in ("references", "claim_check")
         # "whats the headline result?" after "ref 13 pls": read as a part of the paper, yet it names none

@@ -134,6 +134,11 @@ def describes_a_figure(request: str) -> bool:
     return bool(_KIND.search(request)) and not names_a_part(request)
 
 
+def names_a_figure(request: str) -> bool:
+    """Whether the request names a figure by its number ("fig 4", "Figure 2")."""
+    return any(m.group(1).lower().startswith("fig") for m in _EXPLICIT.finditer(request))
+
+
 def names_a_part(request: str) -> bool:
     """Whether the request names a part of the paper by its number ("sec 6", "figure 4", "Table 1")."""
     return bool(_EXPLICIT.search(request))
