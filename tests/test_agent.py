@@ -2156,3 +2156,13 @@ def test_a_figure_named_by_number_is_read_even_when_the_question_is_about_organi
     answer = chat_engine.ask("looking at fig 4, which kinds of orgs have the most openings?")
     assert answer.answer.startswith("The caption of Figure 4 reads:"), answer.answer
     assert "more openings" in answer.answer, answer.answer
+
+
+def test_a_follow_up_to_a_section_reads_the_labelled_paragraph_inside_it_its_words_are_closest_to(chat_engine):
+    # reading the conclusion leaves its "Limitations" paragraph out: the follow-up got the same quotes again
+    first, next_steps = chat_engine.converse(
+        ["whats the bottom line in the conclusion", "and what do they want to do next / future work"]
+    )
+    assert first.answer.startswith("Section 7 of the paper is headed"), first.answer
+    assert next_steps.answer.startswith("“Our evidence base relies on public artifacts"), next_steps.answer
+    assert "longitudinal and cross-regional data" in next_steps.answer, next_steps.answer

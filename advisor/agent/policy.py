@@ -612,7 +612,10 @@ class OfflinePolicy:
                 if cited.found:
                     return cited
             said = (state.last.answer,) if state.last else ()
-            return self.toolbox.section(standalone, Focus(text, said, self.settings.agent.repeat_penalty))
+            focus = Focus(text, said, self.settings.agent.repeat_penalty)
+            read = self.toolbox.section(standalone, focus)
+            # "and what do they want to do next?" after an answer from the conclusion: its "Limitations" paragraph
+            return self.toolbox.inner_part(text, read, focus) or read
         return self.toolbox.section(standalone)
 
     def archetypes_for(self, text: str, standalone: str, follow_up: bool, state: ConversationState) -> ToolResult:

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import cached_property
 
 import numpy as np
@@ -41,7 +42,15 @@ from .references import (
     work_names,
 )
 from .results import Statement, ToolResult, returned_passage_ids
-from .sections import Part, archetype_paragraphs, paper_parts, read_archetypes, read_from_start, read_section
+from .sections import (
+    Part,
+    archetype_paragraphs,
+    choose_part,
+    paper_parts,
+    read_archetypes,
+    read_from_start,
+    read_section,
+)
 from .state import organisation_names
 from .table import TableView, lookup_table, names_table_content
 
@@ -333,6 +342,23 @@ class Toolbox:
     def read_part(self, part: Part, name_it: bool = False) -> ToolResult:
         """A part of the paper read from its start (`name_it`: saying first which part it is)."""
         return read_from_start(part, self.settings.agent.quote_sentences, name_it)
+
+    def inner_part(self, request: str, read: ToolResult, focus: Focus | None = None) -> ToolResult | None:
+        """The labelled paragraph (not list item) inside the part `read` that the request is closest to, read on
+        its own, when it is closer than the part's own text: "and what do they want to do next?" after the
+        conclusion asks its "Limitations" paragraph, which reading the conclusion leaves out."""
+        holder = next((p for p in self.parts if p.name == read.arguments.get("part")), None)
+        if holder is None:
+            return None
+        inner = [o for o in self.parts if not o.item and o is not holder and set(o.passages) < set(holder.passages)]
+        if not inner:
+            return None
+        # the part's own text, as reading it quotes it: without the paragraphs inside it
+        rest = replace(holder, passages=tuple(p for p in holder.passages if not any(p in o.passages for o in inner)))
+        best, _ = choose_part(request, [rest, *inner], self.embedder, self._idf())
+        if best is rest or best is None:
+            return None
+        return read_section(request, [best], self.embedder, self.settings.agent.quote_sentences, self._idf(), focus)
 
     def items_listed_in(self, answer: str) -> list[Part]:
         """The labelled list items of the paper an answer's outline names ("Section 3 lists 7: …"), in its order;
