@@ -2166,3 +2166,11 @@ def test_a_follow_up_to_a_section_reads_the_labelled_paragraph_inside_it_its_wor
     assert first.answer.startswith("Section 7 of the paper is headed"), first.answer
     assert next_steps.answer.startswith("“Our evidence base relies on public artifacts"), next_steps.answer
     assert "longitudinal and cross-regional data" in next_steps.answer, next_steps.answer
+
+
+def test_where_the_paper_cites_a_work_names_the_paragraph_by_its_own_label(chat_engine):
+    *_, where = chat_engine.converse(
+        ["what's the full reference for the RAG paper it cites?", "where in the paper does it come up?"]
+    )
+    assert "Section 6 (" in where.answer, where.answer
+    assert "in its paragraph on Vertical-AI and SaaS product companies: “" in where.answer, where.answer

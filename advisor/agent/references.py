@@ -33,7 +33,7 @@ from ..llm import prompts
 from ..qa import Focus, quote_text, rank_sentences
 from ..qa.coverage import focus_words
 from .results import Reading, Statement, ToolResult
-from .sections import ASKS_WHERE
+from .sections import ASKS_WHERE, paragraph_topic
 from .state import without_role_names
 
 KIND_WORDS = {
@@ -380,6 +380,7 @@ def reference_statements(
     citing: Sequence[CitingSentence],
     citing_passage: Mapping[int, Passage],
     where_cited: bool = False,
+    blocks: Sequence[Passage] = (),
 ) -> list[Statement]:
     """What the reference list, our copy of the source and the paper's citing sentences say of one work; the
     sentences that cite it first, three of them, when the request asks where or why the paper cites it."""
@@ -435,7 +436,9 @@ def reference_statements(
         words = strip_citations(strip_markdown(sentence.text)).strip()
         where.append(
             Statement(
-                prompts.REFERENCE_CITED_IN.format(section=section_named(passage), quote=shorten(words, 300)),
+                prompts.REFERENCE_CITED_IN.format(
+                    section=section_named(passage, paragraph_topic(passage, blocks)), quote=shorten(words, 300)
+                ),
                 (passage.id,),
                 (shorten(words, 300).rstrip("…"), *heading_of(passage)),
                 quote=True,
@@ -450,10 +453,13 @@ def heading_of(passage: Passage) -> tuple[str, ...]:
     return (passage.section_title,) if passage.section.isdigit() and passage.section_title else ()
 
 
-def section_named(passage: Passage) -> str:
+def section_named(passage: Passage, topic: str = "") -> str:
     """'5 (Scaling AI Infrastructure …)': where the paper says something, by number and heading ("which section
-    cites it?" is answered by either). No quotation marks: the quote that follows is the statement's only one."""
-    return passage.section + "".join(f" ({title})" for title in heading_of(passage))
+    cites it?" is answered by either), and the paragraph's own label when it has one (`topic`: "in its paragraph
+    on Vertical-AI and SaaS product companies"). No quotation marks: the quote that follows is the statement's
+    only one."""
+    named = passage.section + "".join(f" ({title})" for title in heading_of(passage))
+    return f"{named}, in its paragraph on {topic}" if topic else named
 
 
 def part_named(passage: Passage) -> str:
@@ -488,7 +494,9 @@ def where_cited(refs: Sequence[int], citing: Sequence[CitingSentence], passages:
         works = ("references " if len(cited) > 1 else "reference ") + " and ".join(str(n) for n in cited)
         statements.append(
             Statement(
-                prompts.WORKS_CITED_IN.format(works=works, section=section_named(passage), quote=words),
+                prompts.WORKS_CITED_IN.format(
+                    works=works, section=section_named(passage, paragraph_topic(passage, blocks)), quote=words
+                ),
                 (passage.id,),
                 (words.rstrip("…"), *heading_of(passage)),
                 quote=True,
@@ -801,7 +809,7 @@ def lookup_reference(
         cites_it = [s for s in citing if n in s.refs]
         where = {s.start: holding(blocks, s) for s in cites_it}
         found = reference_statements(
-            ref, entries.get(n), header, body, cites_it, {k: v for k, v in where.items() if v}, where_cited
+            ref, entries.get(n), header, body, cites_it, {k: v for k, v in where.items() if v}, where_cited, blocks
         )
         if len(matched) <= 2:  # about a work or two, not a list: what its own text says on the question
             found += source_answer(

@@ -61,6 +61,17 @@ def paper_parts(passages: Sequence[Passage]) -> list[Part]:
     return parts
 
 
+def paragraph_topic(passage: Passage, blocks: Sequence[Passage]) -> str:
+    """What the paragraph holding a passage is about, by the paper's own label for it: a labelled paragraph
+    ("Limitations", "Team structure trends") or a Section 6 archetype ("Vertical-AI and SaaS product companies");
+    "" for any other. `blocks`: the paper's passages in reading order (the paragraph's first window opens it)."""
+    opening = next((b for b in blocks if b.paragraph == passage.paragraph), passage)
+    label = _LEAD_LABEL.match(opening.text)
+    if label:
+        return label.group(1).strip()
+    return (archetype_label(opening.text) or "") if opening.section == ARCHETYPE_SECTION else ""
+
+
 def choose_part(
     request: str, parts: Sequence[Part], embedder, idf: Mapping[str, float] | None = None
 ) -> tuple[Part | None, float]:
