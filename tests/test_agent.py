@@ -2174,3 +2174,11 @@ def test_where_the_paper_cites_a_work_names_the_paragraph_by_its_own_label(chat_
     )
     assert "Section 6 (" in where.answer, where.answer
     assert "in its paragraph on Vertical-AI and SaaS product companies: “" in where.answer, where.answer
+
+
+def test_an_organisations_document_named_as_such_is_read_in_its_own_text(chat_engine):
+    # "OpenAI" alone is the employer, not its posting; "openai's posting" is the posting (reference 2)
+    answer = chat_engine.ask("what does openai's posting ask for from research engineers?")
+    search = next(s for s in answer.steps if s.tool == "search_passages")
+    assert search.arguments.get("within") == [2], search.arguments
+    assert answer.answer.startswith("OpenAI (2024, reference 2): “"), answer.answer

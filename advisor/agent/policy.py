@@ -47,6 +47,7 @@ from .references import (
     asks_cited,
     asks_cited_beside,
     by_age_asked,
+    names_a_document,
     names_a_topic,
     work_alone,
 )
@@ -418,10 +419,11 @@ class OfflinePolicy:
         ):
             # "what does it actually measure?" after "what is reference 23?": asked of that work's own text
             within, focused = state.last.cited_refs[:1], True
-        elif searched and not within and not entities.organisations:
+        elif searched and not within and (not entities.organisations or names_a_document(text)):
             # "what does the Christiano RLHF paper show?", "how big a model did Megatron-LM train?": a cited
             # work named by its name or author is read in its own text, not only where the search lands (an
-            # organisation's name is not a work's, though its posting's title holds it)
+            # organisation's name is not a work's, though its posting's title holds it, unless the question
+            # calls it a document: "what does OpenAI's Research Engineer posting ask for?")
             named = box.named_references(text)
             if named:
                 within, focused = tuple(named[:2]), True

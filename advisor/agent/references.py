@@ -80,6 +80,17 @@ def named_works(text: str, references: Mapping[int, Reference]) -> list[int]:
     return [n for n, ref in references.items() if any(_name_pattern(name).search(text) for name in work_names(ref))]
 
 
+# what a question calls an organisation's own document: "OpenAI's posting", "the Amazon listing", "their careers page"
+_DOCUMENT = re.compile(
+    r"\b(?:postings?|listings?|job (?:description|ad|post)s?|careers? page|blog(?: post)?s?|articles?|faqs?)\b", re.I
+)
+
+
+def names_a_document(text: str) -> bool:
+    """Whether a question calls something a document (a posting, a listing, a careers page, a blog post)."""
+    return bool(_DOCUMENT.search(text))
+
+
 def work_alone(text: str, ref: Reference) -> bool:
     """Whether a question names the cited work (by its name or an author's surname) and asks nothing else of
     it ("whats react?", "what does voyager actually do?", "whats hinton's distillation paper about?": its other
