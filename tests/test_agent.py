@@ -2182,3 +2182,28 @@ def test_an_organisations_document_named_as_such_is_read_in_its_own_text(chat_en
     search = next(s for s in answer.steps if s.tool == "search_passages")
     assert search.arguments.get("within") == [2], search.arguments
     assert answer.answer.startswith("OpenAI (2024, reference 2): “"), answer.answer
+
+
+def test_a_question_asking_for_a_figure_of_organisations_reads_the_figure(chat_engine):
+    *_, figure = chat_engine.converse(
+        [
+            "If I join a Global 2000 company that's adopting AI rather than building it, what kind of people do they"
+            " hire per the paper?",
+            "is there a figure that shows hiring by org type?",
+        ]
+    )
+    assert figure.answer.startswith("The caption of Figure 4 reads"), figure.answer
+
+
+def test_a_follow_up_asking_what_a_passage_cites_gets_its_works_not_the_one_its_words_describe(chat_engine):
+    *_, cited = chat_engine.converse(
+        [
+            "what about companies building agent frameworks and dev tooling",
+            "which papers are cited for the planners and tool registries part",
+        ]
+    )
+    looked_up = [s.arguments.get("refs") for s in cited.steps if s.tool == "references"]
+    assert looked_up == [[21, 25]], cited.steps  # "planners [21] and tool [25] registries"
+    # a follow-up that names no topic of its own ("why does the paper cite it?") keeps the conversation's work
+    *_, why = chat_engine.converse(["where was the ZeRO paper published?", "why does the paper cite it?"])
+    assert "parallelism" in why.answer, why.answer

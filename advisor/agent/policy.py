@@ -258,12 +258,12 @@ class OfflinePolicy:
             intents = {**intents, "search": intents["table"], "table": intents["search"]}
             intent = "table"
         if (
-            (intent == "search" or (intent == "archetypes" and names_a_figure(text)))
-            and names_a_part(text)
-            and not box.named_works(text)
-        ):
+            (intent == "search" and names_a_part(text))
+            or (intent == "archetypes" and (names_a_figure(text) or describes_a_figure(text)))
+        ) and not box.named_works(text):
             # "what's the overall synthesis at the end of sec 6?": a part named by its number is read as a part;
-            # "going back to fig 4, which kinds of orgs have the most openings?" is Figure 4's, not Section 6's
+            # "going back to fig 4, which kinds of orgs have the most openings?" and "is there a figure that shows
+            # hiring by org type?" ask for a figure (Figure 4's caption), not Section 6's archetypes
             intents = {**intents, intent: intents["section"], "section": intents[intent]}
             intent = "section"
         about_a_work = bool(state.last) and state.last.tool in ("references", "claim_check")
@@ -364,6 +364,16 @@ class OfflinePolicy:
                 # of the topic the follow-up names first
                 beside = by_age_asked(text, box.co_cited(earlier[:1]), box.references)
                 refs = ([n for n in by_author.refs if n in beside] or beside or list(earlier))[:1]
+            elif (
+                earlier
+                and asks_cited(text)
+                and by_author.reading == Reading.CITED_FOR
+                and by_author.strength >= self.settings.agent.follow_up_topic_similarity
+                and names_a_topic(text)
+            ):
+                # "which papers are cited for the planners and tool registries part?": what the paper cites there,
+                # every work of it, not the one of the conversation's works the words best describe
+                refs = list(by_author.refs)
             elif earlier:
                 described = box.described(text, earlier)
                 if described is not None:
