@@ -185,9 +185,11 @@ def assemble(
     **fields,
 ) -> Answer:
     """Renumber the cited passages 1..m in order of first use and render the answer text. `works`: the cited
-    works by number; a bare quotation from one the answer has not named yet says whose words it is ("Chip
-    Huyen (2021, reference 12): “Research scientists should, first and foremost, be engineers.” [1]"), so a
-    reader never has to open the citation to learn who said it. The paper's own sentences need no name."""
+    works by number; where the speaker of a run of bare quotations changes, the run says whose words they are
+    ("Chip Huyen (2021, reference 12): “Research scientists should, first and foremost, be engineers.” [1]", her
+    name alone once the answer has named the work, then "The paper: “…”"), so a reader never has to open a
+    citation to learn who said it. The paper is the speaker an answer starts with; a statement that quotes a
+    source ("On your question, the source says: “…”") introduces it for the quotations after it."""
     mapping: dict[int, int] = {}
     for claim in claims:
         for n in claim.citations:
