@@ -118,6 +118,9 @@ def choose_part(
 
 
 # what a question calls any part of the paper ("which section is that in?" names none of them)
+# a part of the paper by kind ("which section", "the intro"), or the paper itself ("the paper", not "that paper",
+# which after an answer about a cited work is that work)
+_CALLS_THE_PAPER = re.compile(r"\b(?:sections?|sec|chapters?|abstract|intro|introduction|(?:the|this)\s+paper)\b", re.I)
 _PART_KINDS = re.compile(r"\b(?:sections?|sec|parts?|chapters?|figures?|figs?|tables?|paper|text)\b", re.I)
 
 
@@ -159,15 +162,11 @@ def names_any_part(request: str, parts: Sequence[Part]) -> bool:
     """Whether the request calls the paper or some part of it: by number, by its own name, by a kind of part
     ("what's that paper actually about?" after an answer about a cited work calls none: it asks about the work;
     "where does the paper bring it up?" asks where in the paper)."""
-    return (
+    return bool(
         names_a_part(request)
-        or bool(named_parts(request, parts))
-        or bool(_KIND.search(request))
-        or bool(
-            re.search(
-                r"\b(?:sections?|sec|chapters?|abstract|intro|introduction|(?:the|this)\s+paper)\b", request, re.I
-            )
-        )
+        or named_parts(request, parts)
+        or _KIND.search(request)
+        or _CALLS_THE_PAPER.search(request)
     )
 
 
