@@ -2207,3 +2207,21 @@ def test_a_follow_up_asking_what_a_passage_cites_gets_its_works_not_the_one_its_
     # a follow-up that names no topic of its own ("why does the paper cite it?") keeps the conversation's work
     *_, why = chat_engine.converse(["where was the ZeRO paper published?", "why does the paper cite it?"])
     assert "parallelism" in why.answer, why.answer
+
+
+def test_who_said_that_asks_of_the_work_the_answers_first_quotation_cites(chat_engine):
+    """The answer leads with the paper's sentence citing Zeng [6] and later quotes Amazon's posting entry [8]:
+    "who said that?" and "her article" are about [6], the work of the first quotation."""
+    first = chat_engine.ask("what does amazon leadership say about coding for applied scientists")
+    assert turn_metadata(first)["refs"][0] == 6, turn_metadata(first)
+    then = list(
+        chat_engine.converse(
+            [
+                "what does amazon leadership say about coding for applied scientists",
+                "who said that?",
+                "does her article actually contain that line?",
+            ]
+        )
+    )
+    checked = [step.arguments["refs"] for answer in then[1:] for step in answer.steps if step.tool == "claim_check"]
+    assert checked == [[6], [6]], checked

@@ -834,6 +834,15 @@ def about_a_cited_work(intents: dict[str, float]) -> dict[str, float]:
     return {**intents, **dict.fromkeys(PAPER_PART_INTENTS, 0.0), "search": intents.get("search", 0.0) + moved}
 
 
+def cited_work(passage: Passage, paper_cites: bool = False) -> list[int]:
+    """The works a line of the paper is of: a reference entry the number it prints ("[4] Lakshman ..."), and
+    (`paper_cites`) a sentence the works it cites."""
+    text = passage.text
+    if passage.kind == "reference" and text.startswith("[") and "]" in text[:4]:
+        return [int(text[1 : text.index("]")])]
+    return list(passage.cites) if paper_cites and passage.doc == "paper" else []
+
+
 def turn_metadata(answer: Answer) -> dict:
     """What a history message should carry so the next turn's state knows this one: the intent, the tool
     and the references the answer was about."""
@@ -852,21 +861,15 @@ def turn_metadata(answer: Answer) -> dict:
     # incidental, not what the turn was about ("the last of those" is the last work the tool listed)
     by_tools = {pid for step in answer.steps if step.tool in TOOL_INTENTS.values() for pid in step.passages}
     citations = [c for c in answer.citations if not by_tools or c.evidence.passage.id in by_tools]
-    refs = (
-        [n for n in asked if n in returned]
-        + returned
-        + asked
-        + [c.evidence.passage.ref for c in citations if c.evidence.passage.ref]
-    )
-    for c in citations:  # the paper's reference entries name their number: "[4] Lakshman ..."
-        text = c.evidence.passage.text
-        if c.evidence.passage.kind == "reference" and text.startswith("[") and "]" in text[:4]:
-            refs.append(int(text[1 : text.index("]")]))
-    if not refs:  # refused, or quoting no source: the works its question named, searched in their own text
+    # then the sources the answer quoted, and the works the paper's lines it quoted are of, in the answer's order:
+    # the reference entries they print and (an answer that looked up no work) the works its quoted sentences
+    # cite: "who said that?" after an answer that led with a sentence citing [6] asks of [6]
+    refs = [n for n in asked if n in returned] + returned + asked
+    refs += [c.evidence.passage.ref for c in citations if c.evidence.passage.ref]
+    if not refs and not any(cited_work(c.evidence.passage) for c in citations):
+        # refused, or quoting no source: the works its question named, searched in their own text
         refs = [n for step in answer.steps if step.tool == "search_passages" for n in step.arguments.get("within", [])]
-    if not asked:  # an answer that looked up no work: the works its quoted paper sentences cite come last
-        # ("where does that come from?"); a list a tool gave keeps its order for "the last of those"
-        refs += [n for c in citations if c.evidence.passage.doc == "paper" for n in c.evidence.passage.cites]
+    refs += [n for c in citations for n in cited_work(c.evidence.passage, paper_cites=not asked)]
     # "does that role need a PhD?" resolved to the role in focus: the role the turn was about, whichever role the
     # answer's first quote names ("Research scientist roles usually require a PhD; research engineer roles do not")
     resolved = answer.standalone_question if answer.standalone_question != answer.question else ""
