@@ -2225,3 +2225,28 @@ def test_who_said_that_asks_of_the_work_the_answers_first_quotation_cites(chat_e
     )
     checked = [step.arguments["refs"] for answer in then[1:] for step in answer.steps if step.tool == "claim_check"]
     assert checked == [[6], [6]], checked
+
+
+def test_who_wrote_the_paper_right_after_a_figure_is_the_papers_own_author(chat_engine):
+    """After "whats figure 1 showing", "and who wrote the paper?" asks of the paper itself: condensed with the
+    question before it, it read as a cited work (Toolformer)."""
+    answers = list(
+        chat_engine.converse(["tl;dr of the abstract pls", "whats figure 1 showing", "and who wrote the paper?"])
+    )
+    assert "Piskala" in answers[2].answer, answers[2].answer
+
+
+def test_the_2017_one_is_the_work_of_that_year_among_those_listed(chat_engine):
+    """ "Does the 2017 one ...?" after a list of the RLHF works (2017 and 2022) and a turn about the 2022 one."""
+    answers = list(
+        chat_engine.converse(
+            [
+                "which refs does the paper cite for RLHF",
+                "what did the instructgpt paper find about model size?",
+                "The paper ties these to GPT-3 and GPT-4 work. Does the 2017 one even involve language models?",
+            ]
+        )
+    )
+    asked = [step.arguments["refs"] for step in answers[2].steps if "refs" in step.arguments]
+    assert asked == [[19]], asked
+    assert "Atari" in answers[2].answer, answers[2].answer

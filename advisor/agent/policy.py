@@ -42,6 +42,7 @@ from .composer import compose_tool_answer
 from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
 from .references import (
+    YEAR,
     asks_a_field,
     asks_another_work,
     asks_cited,
@@ -338,6 +339,7 @@ class OfflinePolicy:
         if item is not None:
             standalone = f"{text.rstrip()} — {item.name}"
         refs = list(entities.references)
+        paper_itself = None  # the paper's own front matter, when a follow-up's own words ask who wrote the paper
         if not refs and state.last and intent in ("reference", "claim_check") and not box.quotes_the_paper(text):
             # A question that names no reference of its own ("who wrote it?", "did the paper quote her
             # accurately?") is about the one the conversation was about; an author it names wins.
@@ -347,10 +349,14 @@ class OfflinePolicy:
                 earlier
                 and by_author.reading == Reading.FRONT_MATTER
                 and (not state.last.refused or state.last.cited_refs)
+                and state.last.intent not in PAPER_PART_INTENTS
             ):
                 # "who are its authors?" in a conversation about a cited work asks about that work, not the paper
-                # (after a refused question, only about a work that question named)
+                # (after a refused question, only about a work that question named); right after a part of the
+                # paper ("whats figure 1 showing"), "who wrote the paper?" is the paper's own front matter
                 by_author = replace(by_author, strength=0.0)
+            if by_author.reading == Reading.FRONT_MATTER and by_author.strength >= 0.9:
+                paper_itself = by_author  # condensed with the question before, it would read as a cited work
             if entities.ordinal is not None and earlier:
                 listed = state.listed(entities.ordinal)
                 refs = [listed[entities.ordinal]] if -len(listed) <= entities.ordinal < len(listed) else []
@@ -374,6 +380,8 @@ class OfflinePolicy:
                 # "which papers are cited for the planners and tool registries part?": what the paper cites there,
                 # every work of it, not the one of the conversation's works the words best describe
                 refs = list(by_author.refs)
+            elif earlier and (dated := state.of_year({int(y) for y in YEAR.findall(text)}, box.references)):
+                refs = [dated]  # "does the 2017 one even involve language models?"
             elif earlier:
                 described = box.described(text, earlier)
                 if described is not None:
@@ -468,7 +476,8 @@ class OfflinePolicy:
                 lambda: [e for e in box.organisation_account(organisation, standalone) if e.passage.id not in have],
                 lambda ev: ", ".join(e.passage.id for e in ev) or "nothing new",
             )
-        checked = box.read_part(item, name_it=True) if item is not None else None  # a tool result made while choosing
+        # a tool result made while choosing
+        checked = box.read_part(item, name_it=True) if item is not None else paper_itself
         alone = role_alone(text) if intent in ("search", "section") and not entities.organisations else None
         definition = box.role_definition(alone) if alone and not box.named_works(text) else None
         if definition is not None and checked is None:
@@ -483,7 +492,7 @@ class OfflinePolicy:
             if looked_up.reading == Reading.CITED_FOR:
                 intents = {**intents, intent: intents["reference"], "reference": intents[intent]}
                 intent = "reference"
-        if not refs and intent in ("reference", "claim_check"):
+        if not refs and intent in ("reference", "claim_check") and paper_itself is None:
             # Named by author, title or topic rather than number ("the Chinchilla paper", "Matsukawa's quote"):
             # the reference lookup by name, else the source the passage search found first.
             named = looked_up or box.reference(standalone, [])

@@ -180,6 +180,16 @@ class ConversationState:
                 return works
         return latest
 
+    def of_year(self, years: set[int], references: Mapping[int, Reference]) -> int | None:
+        """ "the 2017 one": the one work of a year the question names among those the latest turn that listed
+        several works of different years listed; None when no such turn holds exactly one."""
+        for turn in reversed(self.turns):
+            works = turn.cited_refs or turn.entities.references
+            dated = [n for n in works if n in references and references[n].year in years]
+            if len(dated) == 1 and len(works) > 1:
+                return dated[0]
+        return None
+
     def recent(self, attribute: str) -> tuple:
         """The most recent non-empty entity list of that kind ("roles", "organisations", "references")."""
         for turn in reversed(self.turns):
