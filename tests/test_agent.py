@@ -2250,3 +2250,10 @@ def test_the_2017_one_is_the_work_of_that_year_among_those_listed(chat_engine):
     asked = [step.arguments["refs"] for step in answers[2].steps if "refs" in step.arguments]
     assert asked == [[19]], asked
     assert "Atari" in answers[2].answer, answers[2].answer
+
+
+def test_what_an_organisation_says_is_read_in_its_own_pages(chat_engine):
+    """ "What does anthropic say ...": Anthropic speaks, so its careers page answers, not only the paper's account."""
+    answer = chat_engine.ask("what does anthropic say about the line between research and engineering roles?")
+    assert "dissolved" in answer.answer, answer.answer
+

@@ -43,6 +43,7 @@ from .fitting import asked_for_profile, fit_answer
 from .planner import INTENTS, TOOL_INTENTS, IntentModel, data_key, load_examples, training_file
 from .references import (
     YEAR,
+    an_organisation_speaks,
     asks_a_field,
     asks_another_work,
     asks_cited,
@@ -437,11 +438,18 @@ class OfflinePolicy:
         ):
             # "what does it actually measure?" after "what is reference 23?": asked of that work's own text
             within, focused = state.last.cited_refs[:1], True
-        elif searched and not within and (not entities.organisations or names_a_document(text)):
+        elif (
+            searched
+            and not within
+            and (
+                not entities.organisations or names_a_document(text) or an_organisation_speaks(text, box.organisations)
+            )
+        ):
             # "what does the Christiano RLHF paper show?", "how big a model did Megatron-LM train?": a cited
             # work named by its name or author is read in its own text, not only where the search lands (an
             # organisation's name is not a work's, though its posting's title holds it, unless the question
-            # calls it a document: "what does OpenAI's Research Engineer posting ask for?")
+            # calls it a document, "what does OpenAI's Research Engineer posting ask for?", or has it speak:
+            # "what does anthropic say about the line between research and engineering?")
             named = box.named_references(text)
             if named:
                 within, focused = tuple(named[:2]), True

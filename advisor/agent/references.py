@@ -91,6 +91,20 @@ def names_a_document(text: str) -> bool:
     return bool(_DOCUMENT.search(text))
 
 
+# what a speaker does with words: "what does Anthropic say about ...", "how does OpenAI describe the role?"
+_SAYS = r"(?:say|says|said|write|writes|wrote|state|states|claim|claims|describe|describes|put it|puts it|tell|tells)"
+
+
+def an_organisation_speaks(text: str, organisations: Iterable[str]) -> bool:
+    """Whether a question asks what an organisation itself says ("what does anthropic say about the line between
+    research and engineering?", "according to OpenAI, ..."): its own pages answer, not the paper's account of it."""
+    for name in organisations:
+        named = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
+        if re.search(rf"{named}(?:'s)?\s+(?:\w+\s+)?{_SAYS}\b|\baccording to\s+{named}", text, re.I):
+            return True
+    return False
+
+
 def work_alone(text: str, ref: Reference) -> bool:
     """Whether a question names the cited work (by its name or an author's surname) and asks nothing else of
     it ("whats react?", "what does voyager actually do?", "whats hinton's distillation paper about?": its other
