@@ -2257,3 +2257,15 @@ def test_what_an_organisation_says_is_read_in_its_own_pages(chat_engine):
     answer = chat_engine.ask("what does anthropic say about the line between research and engineering roles?")
     assert "dissolved" in answer.answer, answer.answer
 
+
+def test_a_reference_question_naming_a_year_gets_the_sources_own_date(chat_engine):
+    """ "paper lists it as 2020 but wasnt it on arxiv earlier?": the date our copy gives (2019) is said."""
+    answers = list(
+        chat_engine.converse(
+            [
+                "What did the ZeRO paper achieve in terms of model size?",
+                "paper lists it as 2020 but wasnt it on arxiv earlier?",
+            ]
+        )
+    )
+    assert answers[1].intent == "reference" and "2019" in answers[1].answer, answers[1].answer

@@ -406,9 +406,12 @@ def reference_statements(
     citing_passage: Mapping[int, Passage],
     where_cited: bool = False,
     blocks: Sequence[Passage] = (),
+    dates_asked: bool = False,
 ) -> list[Statement]:
     """What the reference list, our copy of the source and the paper's citing sentences say of one work; the
-    sentences that cite it first, three of them, when the request asks where or why the paper cites it."""
+    sentences that cite it first, three of them, when the request asks where or why the paper cites it; the entry
+    as printed and the source's own date next after who and what it is when the request names a year ("the paper
+    lists it as 2020 but wasn't it on arxiv earlier?")."""
     cited = tuple(p.id for p in (entry, header) if p is not None)
     out: list[Statement] = []
     if cited:
@@ -429,7 +432,7 @@ def reference_statements(
         )
         if ref.url:
             out.append(Statement(prompts.REFERENCE_LINK.format(url=ref.url), cited, (ref.url,), score=0.7))
-    out += dating_statements(entry, header, ref=ref)
+    out += dating_statements(entry, header, score=0.9 if dates_asked else 0.65, ref=ref)
     author = header_field(header, "Author") if header is not None else ""
     if "(" in author:  # who the author is, as the source describes them ("head of applied science …")
         out.append(Statement(prompts.REFERENCE_AUTHOR.format(author=author), (header.id,), (author,), score=0.65))
@@ -834,7 +837,15 @@ def lookup_reference(
         cites_it = [s for s in citing if n in s.refs]
         where = {s.start: holding(blocks, s) for s in cites_it}
         found = reference_statements(
-            ref, entries.get(n), header, body, cites_it, {k: v for k, v in where.items() if v}, where_cited, blocks
+            ref,
+            entries.get(n),
+            header,
+            body,
+            cites_it,
+            {k: v for k, v in where.items() if v},
+            where_cited,
+            blocks,
+            dates_asked=bool(YEAR.search(asked or request)),
         )
         if len(matched) <= 2:  # about a work or two, not a list: what its own text says on the question
             found += source_answer(
