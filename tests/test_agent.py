@@ -2269,3 +2269,26 @@ def test_a_reference_question_naming_a_year_gets_the_sources_own_date(chat_engin
         )
     )
     assert answers[1].intent == "reference" and "2019" in answers[1].answer, answers[1].answer
+
+
+def test_an_organisations_posting_named_in_lower_case_is_read_in_what_the_paper_says_of_it(chat_engine):
+    """ "an amazon applied scientist posting": Amazon's postings (we hold only their entries) are known by the
+    paper's sentences citing them, which name the preferred qualifications."""
+    answer = chat_engine.ask(
+        "according to the paper what does an amazon applied scientist posting list as preferred qualifications"
+    )
+    assert "MXNet" in answer.answer and "Hadoop" in answer.answer, answer.answer
+
+
+def test_the_other_posting_of_an_organisation_is_not_the_one_talked_about(chat_engine):
+    answers = list(
+        chat_engine.converse(
+            [
+                "according to the paper what does an amazon applied scientist posting list as preferred qualifications",
+                "which listing is that from?",
+                "What's the job ID of the other Amazon posting they cite, and what does it emphasise?",
+            ]
+        )
+    )
+    assert "Advertising" in answers[1].answer, answers[1].answer
+    assert "2587481" in answers[2].answer, answers[2].answer

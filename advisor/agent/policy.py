@@ -365,6 +365,8 @@ class OfflinePolicy:
                 # one work by its author or title; every work the paper cites for the topic it names ("and which
                 # works are cited for long-horizon memory?": [26, 27])
                 refs = list(by_author.refs if by_author.reading == Reading.CITED_FOR else by_author.refs[:1])
+                if asks_another_work(text):  # "the other Amazon posting": theirs, but not the one talked about
+                    refs = [n for n in by_author.refs if n not in earlier][:1] or refs
             elif earlier and (asks_cited_beside(text) or (asks_another_work(text) and len(state.last.cited_refs) < 2)):
                 # "and the other one cited next to it for parallelism, who wrote that?" after an answer about one
                 # work (or any answer, when it says "cited next to it"): a work the paper cites beside it, the one
@@ -450,7 +452,7 @@ class OfflinePolicy:
             # organisation's name is not a work's, though its posting's title holds it, unless the question
             # calls it a document, "what does OpenAI's Research Engineer posting ask for?", or has it speak:
             # "what does anthropic say about the line between research and engineering?")
-            named = box.named_references(text)
+            named = box.named_references(text) or [n for org in entities.organisations for n in box.published_by(org)]
             if named:
                 within, focused = tuple(named[:2]), True
         evidence = clock.run(

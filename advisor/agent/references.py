@@ -97,10 +97,12 @@ _SAYS = r"(?:say|says|said|write|writes|wrote|state|states|claim|claims|describe
 
 def an_organisation_speaks(text: str, organisations: Iterable[str]) -> bool:
     """Whether a question asks what an organisation itself says ("what does anthropic say about the line between
-    research and engineering?", "according to OpenAI, ..."): its own pages answer, not the paper's account of it."""
+    research and engineering?", "according to OpenAI, ..."): its own pages answer, not the paper's account of it.
+    The organisation itself speaks ("anthropic actually says"), not someone of it ("what does amazon leadership say":
+    a blog post by a person)."""
     for name in organisations:
         named = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
-        if re.search(rf"{named}(?:'s)?\s+(?:\w+\s+)?{_SAYS}\b|\baccording to\s+{named}", text, re.I):
+        if re.search(rf"{named}\s+(?:itself\s+|\w+ly\s+)?{_SAYS}\b|\baccording to\s+{named}", text, re.I):
             return True
     return False
 
@@ -233,9 +235,12 @@ def asks_cited(request: str) -> bool:
     return bool(_CITES.search(request))
 
 
-# "the other one cited next to it", "another source they cite there": a work beside the one talked about
+# "the other one cited next to it", "another source they cite there", "the other Amazon posting": a work beside
+# the one talked about
 _ANOTHER_WORK = re.compile(
-    r"\b(?:the\s+other|another)\s+(?:one|work|paper|source|ref|reference|citation|post|article)\b", re.I
+    r"\b(?:the\s+other|another)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:one|work|paper|source|ref|reference|citation|post|posting|listing|article)\b",
+    re.I,
 )
 
 

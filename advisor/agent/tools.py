@@ -90,10 +90,18 @@ class Toolbox:
     def organisations(self) -> dict[str, str]:
         return organisation_names(self.references)
 
+    def published_by(self, organisation: str) -> list[int]:
+        """The works an organisation published itself (its careers page, its job postings: "Amazon.com"'s too)."""
+        return [
+            number
+            for number, ref in self.references.items()
+            if len(ref.authors) == 1 and self.organisations.get(ref.authors[0].removesuffix(".com")) == organisation
+        ]
+
     def organisation_passages(self, organisation: str, query: str, n: int) -> list[Evidence]:
         """The passages of the sources an organisation published itself (its careers page, its job postings)
         closest to the query: "should I even apply there?" is answered by what Anthropic's own page says."""
-        own = [number for number, ref in self.references.items() if tuple(ref.authors) == (organisation,)]
+        own = self.published_by(organisation)
         vector = encode_cached(self.retriever.embedder, [query])[0]
         hits = self.retriever.best_in_sources(vector, n, own) if own else []
         return [Evidence(passage, sim, ("organisation",), {"dense_sim": sim}) for passage, sim in hits]
