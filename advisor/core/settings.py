@@ -138,7 +138,7 @@ class AnswerSettings(BaseSettings):
     )
     grounded_lead_quotes: int = Field(2, description="Evidence sentences, best first, leading a grounded answer.")
     # six, not five: the sixth best sentence held what was asked often enough to lift eight dev sets, none lost
-    evidence_sentences: int = Field(6, description="Sentences in an evidence-composed answer.")
+    evidence_sentences: int = Field(8, description="Sentences in an evidence-composed answer.")
     coverage_min_similarity: float = Field(0.3, description="Not covered below this best dense similarity.")
     coverage_strong_similarity: float = Field(
         0.75, description="At or above it, a word unknown to the corpus is not a reason to refuse."
