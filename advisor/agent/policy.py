@@ -22,7 +22,7 @@ from ..core.cache import OnceCache
 from ..core.jsonl import load_jsonl
 from ..core.stored import code_fingerprint, stored_arrays
 from ..core.text import content_words, normalize_ws, strip_citations, words_of
-from ..core.types import Answer, Claim, Evidence, Mode, Origin, Passage, Step
+from ..core.types import Answer, Claim, Evidence, Mode, Origin, Passage, PassageKind, Step
 from ..corpus import source_ref
 from ..grounding import encode_cached, remember_vectors
 from ..llm import prompts
@@ -691,6 +691,8 @@ class OfflinePolicy:
             return claims, evidence
         cited = {e.passage.id for e in evidence}
         said = {normalize_ws(strip_citations(c.text)).strip("“” ").lower() for c in claims}
+        # the rows of Table 1 the table tool did not read are rows the question did not ask about
+        read_the_table = seen.tool is not None and seen.tool.tool == TOOL_INTENTS["table"]
         claims, evidence = list(claims), list(evidence)
         for n, _, sentence, _ in rank_sentences(
             seen.standalone, seen.evidence, self.embedder, self.answers.vocabulary().idf, focus=seen.focus
@@ -698,6 +700,8 @@ class OfflinePolicy:
             passage = seen.evidence[n - 1].passage
             quote = quote_text(sentence)
             if passage.id in cited or any(normalize_ws(quote).strip("“” ").lower() in s for s in said):
+                continue
+            if read_the_table and passage.kind == PassageKind.TABLE_ROW:
                 continue
             evidence.append(seen.evidence[n - 1])
             claims.append(Claim(quote, (len(evidence),), 1.0, True, Origin.QUOTE))

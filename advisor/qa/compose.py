@@ -134,7 +134,13 @@ def evidence_claims(
     focus: Focus | None = None,
 ) -> tuple[list[Claim], list[Claim]]:
     """The best evidence sentences for the question, quoted and cited: (best first, in reading order)."""
-    chosen = rank_sentences(question, evidence, embedder, idf, focus=focus)[: settings.answer.evidence_sentences]
+    ranked = rank_sentences(question, evidence, embedder, idf, focus=focus)
+    if asks_the_paper((focus.own if focus and focus.own else "") or question):
+        # "what does the paper say about ...": the paper's own sentences, when it has some, are the whole answer
+        # (a longer answer would otherwise fill its tail with a source's sentences on the same topic)
+        own = [row for row in ranked if evidence[row[0] - 1].passage.doc == "paper"]
+        ranked = own if len(own) >= settings.answer.grounded_lead_quotes else ranked
+    chosen = ranked[: settings.answer.evidence_sentences]
 
     def claims(rows):
         return [Claim(quote_text(sentence), (n,), 1.0, True, Origin.QUOTE) for n, _, sentence, _ in rows]
