@@ -49,6 +49,7 @@ from .references import (
     asks_cited,
     asks_cited_beside,
     by_age_asked,
+    entry_number,
     names_a_document,
     names_a_topic,
     work_alone,
@@ -860,9 +861,9 @@ def about_a_cited_work(intents: dict[str, float]) -> dict[str, float]:
 def cited_work(passage: Passage, paper_cites: bool = False) -> list[int]:
     """The works a line of the paper is of: a reference entry the number it prints ("[4] Lakshman ..."), and
     (`paper_cites`) a sentence the works it cites."""
-    text = passage.text
-    if passage.kind == "reference" and text.startswith("[") and "]" in text[:4]:
-        return [int(text[1 : text.index("]")])]
+    number = entry_number(passage)
+    if number is not None:
+        return [number]
     return list(passage.cites) if paper_cites and passage.doc == "paper" else []
 
 

@@ -603,13 +603,17 @@ def where_said(
     )
 
 
+def entry_number(passage: Passage) -> int | None:
+    """The number the paper's reference entry prints ("[4] Lakshman, A.: ..." -> 4); None for any other passage."""
+    text = passage.text
+    if passage.doc == "paper" and passage.kind == PassageKind.REFERENCE and text.startswith("[") and "]" in text[:4]:
+        return int(text[1 : text.index("]")])
+    return None
+
+
 def paper_entries(passages: Iterable[Passage]) -> dict[int, Passage]:
     """Reference number -> the paper's own entry for it ("[4] Lakshman, A.: ...")."""
-    return {
-        int(p.text[1 : p.text.index("]")]): p
-        for p in passages
-        if p.doc == "paper" and p.kind == PassageKind.REFERENCE and p.text.startswith("[")
-    }
+    return {n: p for p in passages if (n := entry_number(p)) is not None}
 
 
 # A disagreement the audit found between the paper's entry and the source is said whenever the work is looked

@@ -34,6 +34,10 @@ class Focus:
     said: tuple[str, ...] = ()
     repeat_penalty: float = 0.0
 
+    def asked(self, question: str) -> str:
+        """A follow-up's own words, "" when they are the question itself (not a follow-up)."""
+        return self.own if self.own and self.own != question else ""
+
 
 def _said_key(quote: str) -> str:
     return normalize_ws(quote).strip("“” ").lower()
@@ -72,7 +76,7 @@ def rank_sentences(
     definition repeats), + `order_bonus` per place of retrieval rank, which breaks near-ties (0 when the passages
     are not ranked, e.g. a section read in reading order)."""
     focus = focus or Focus()
-    own = focus.own if focus.own and focus.own != question else ""
+    own = focus.asked(question)
     weights = word_weights(own or question, idf=idf)
     candidates: list[tuple[int, int, str, bool]] = []  # (evidence number, position, sentence, is reference)
     for n, ev in enumerate(evidence, 1):
@@ -135,7 +139,7 @@ def evidence_claims(
 ) -> tuple[list[Claim], list[Claim]]:
     """The best evidence sentences for the question, quoted and cited: (best first, in reading order)."""
     ranked = rank_sentences(question, evidence, embedder, idf, focus=focus)
-    if asks_the_paper((focus.own if focus and focus.own else "") or question):
+    if asks_the_paper((focus.asked(question) if focus else "") or question):
         # "what does the paper say about ...": the paper's own sentences, when it has some, are the whole answer
         # (a longer answer would otherwise fill its tail with a source's sentences on the same topic)
         own = [row for row in ranked if evidence[row[0] - 1].passage.doc == "paper"]
