@@ -294,10 +294,25 @@ def test_a_search_spells_out_role_abbreviations(chat_engine):
         ("and the 1st paper?", 0),
         ("who wrote the last one", -1),
         ("is the second author right?", None),  # an author, not one of the works
+        ("and the last?", -1),
+        ("how long did each of those coding rounds last?", None),  # a verb, not an ordinal
     ],
 )
 def test_an_ordinal_names_one_of_the_previous_answers_works(text, ordinal):
     assert find_entities(text, {}, range(1, 33)).ordinal == ordinal
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("For evaluation the paper cites refs 28 through 31. Can you list what they are?", (28, 29, 30, 31)),
+        ("besides react, which agent papers does it cite in that 21-24 range?", (21, 22, 23, 24)),
+        ("refs 19 and 20", (19, 20)),
+        ("what happened in the 2019 to 2020 range?", ()),  # years, not reference numbers
+    ],
+)
+def test_a_range_of_reference_numbers_names_every_reference_in_it(text, numbers):
+    assert find_entities(text, {}, range(1, 33)).references == numbers
 
 
 @pytest.mark.parametrize(
@@ -2086,6 +2101,33 @@ def test_the_second_one_is_of_the_latest_turn_that_listed_two_works(chat_engine)
     search = next(s for s in second.steps if s.tool == "search_passages")
     assert search.arguments.get("within") == [20], search.arguments  # InstructGPT, cited beside Christiano et al.
     assert "paper_section" not in [s.tool for s in second.steps], second.steps
+
+
+def test_the_first_one_after_a_turn_about_the_second_is_the_first_of_the_two(chat_engine):
+    # an ordinal picks from a list: the latest turn was about one work, the one before listed two
+    *_, first = chat_engine.converse(
+        [
+            "which papers are cited for RLHF?",
+            "does the second one really fine-tune GPT-3?",
+            "and the first one, how much human feedback did it actually need",
+        ]
+    )
+    search = next(s for s in first.steps if s.tool == "search_passages")
+    assert search.arguments.get("within") == [19], search.arguments  # Christiano et al., listed before InstructGPT
+
+
+def test_a_work_called_by_a_word_of_its_own_is_the_one_of_the_listed_works(chat_engine):
+    """ "the minecraft one" after a list of the agent papers and a turn about WebArena: Voyager."""
+    *_, voyager = chat_engine.converse(
+        [
+            "which agent papers does it cite in refs 21 through 24?",
+            "how did the gpt-4 agent do on webarena",
+            "and the minecraft one, what are its main parts?",
+        ]
+    )
+    search = next(s for s in voyager.steps if s.tool == "search_passages")
+    assert search.arguments.get("within") == [24], search.arguments
+    assert "skill library" in voyager.answer, voyager.answer
 
 
 def test_a_request_for_what_a_part_of_the_paper_cites_is_a_reference_lookup(chat_engine):

@@ -49,6 +49,7 @@ from .references import (
     asks_cited,
     asks_cited_beside,
     by_age_asked,
+    describes_a_work,
     entry_number,
     names_a_document,
     names_a_topic,
@@ -420,6 +421,18 @@ class OfflinePolicy:
             # "what tools did the toolformer one hook up?" after an answer about other works, or "what scale did
             # megatron train at?" after one about Megatron-LM and ZeRO: the work it names
             within, focused = tuple(named_here[:2]), True
+        elif (
+            follow_up
+            and searched
+            and not entities
+            and describes_a_work(text)
+            and (described := box.described(text, state.listed(1))) is not None
+            and (described,) != tuple(within)
+        ):
+            # "and the minecraft one, what are its main parts?" after a turn about WebArena that followed a list of
+            # agent papers: the one of the listed works the follow-up describes, asked of its own text
+            within, focused = (described,), True
+            standalone = f"{text.rstrip()} — {box.references[described].title}"
         elif (
             follow_up
             and searched

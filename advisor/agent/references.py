@@ -318,6 +318,18 @@ def shared_author_statements(
 # "the paper cited with it", "what's cited next to it there?": a work by where the paper cites it
 _CITED_BESIDE = re.compile(r"\bcited\s+(?:right\s+)?(?:next\s+to|with|beside|alongside|together\s+with)\b", re.I)
 
+# "the minecraft one", "that kNN paper": a work called by a word of its own
+_DESCRIBED_WORK = re.compile(
+    r"\b(?:the|that|this)\s+(?!other\b|same\b|first\b|second\b|third\b|last\b|next\b)(?:[\w-]+\s+){1,2}?"
+    r"(?:one|paper|work)\b",
+    re.I,
+)
+
+
+def describes_a_work(request: str) -> bool:
+    """Whether a follow-up calls a work by a word of its own ("and the minecraft one?")."""
+    return bool(_DESCRIBED_WORK.search(request))
+
 
 def asks_another_work(request: str) -> bool:
     """Whether a follow-up asks for a work other than the one the conversation was about."""

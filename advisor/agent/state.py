@@ -18,13 +18,16 @@ from ..fit.roles import ROLE_MENTIONS, ROLES
 from ..llm import prompts
 from ..qa.coverage import focus_words
 
-# "reference 11", "ref. 11", "[11]", "source 11", "citation 11", "refs 13-15", "refs 19 and 20", "[17, 18]"
+# "reference 11", "ref. 11", "[11]", "source 11", "citation 11", "refs 13-15", "refs 19 and 20", "[17, 18]",
+# "refs 28 through 31", and a bare range of numbers called one ("in that 21-24 range")
+_RANGE_WORD = r"(?:[-–]|to|through|thru)"
 _REFERENCE_NUMBER = re.compile(
     r"(?:\b(?:references?|refs?\.?|sources?|citations?|entry|entries|item)\s*(?:no\.?|number|#)?\s*"
-    r"|\[)(\d{1,2}(?:\s*(?:[-–,&]|and|to)\s*\d{1,2}\b)*)\]?",
+    rf"|\[)(\d{{1,2}}(?:\s*(?:{_RANGE_WORD}|[,&]|and)\s*\d{{1,2}}\b)*)\]?"
+    rf"|\b(\d{{1,2}}\s*{_RANGE_WORD}\s*\d{{1,2}})\s+range\b",
     re.I,
 )
-_NUMBER_OR_RANGE = re.compile(r"(\d{1,2})(?:\s*(?:[-–]|to)\s*(\d{1,2}))?")
+_NUMBER_OR_RANGE = re.compile(rf"(\d{{1,2}})(?:\s*{_RANGE_WORD}\s*(\d{{1,2}}))?", re.I)
 _ORDINAL_REFERENCE = re.compile(
     r"\b(first|second|third|fourth|last|1st|2nd|3rd|4th)"
     r"(?:\s+(?:one|reference|source|citation|paper|work|of (?:those|them|these))\b|\s*\?)",  # "and the third?"
@@ -74,13 +77,21 @@ def find_entities(text: str, organisations: Mapping[str, str], valid_refs: Itera
             orgs.append((match.start(), org))
     refs: list[int] = []
     for match in _REFERENCE_NUMBER.finditer(text):
-        for part in _NUMBER_OR_RANGE.finditer(match.group(1)):
+        for part in _NUMBER_OR_RANGE.finditer(match.group(1) or match.group(2)):
             low = int(part.group(1))
             high = int(part.group(2)) if part.group(2) else low
             for n in range(low, min(high, low + 10) + 1):
                 if n in valid and n not in refs:
                     refs.append(n)
-    ordinal = _ORDINAL_REFERENCE.search(text)
+    # "and the third?" asks for an item, "how long did it last?" does not
+    ordinal = next(
+        (
+            m
+            for m in _ORDINAL_REFERENCE.finditer(text)
+            if not m.group(0).endswith("?") or re.search(r"\bthe\s+$", text[: m.start()], re.I)
+        ),
+        None,
+    )
     return Entities(
         roles=tuple(dict.fromkeys(r for _, r in roles)),
         organisations=tuple(o for _, o in sorted(orgs)),
@@ -170,13 +181,15 @@ class ConversationState:
     def listed(self, ordinal: int) -> tuple[int, ...]:
         """The works "the second one" picks from: the latest turn's, unless it holds too few, then the latest
         turn that listed enough ("and the second one's headline result?" after "which papers are cited for RLHF?"
-        and a turn about the first of them)."""
+        and a turn about the first of them). An ordinal picks from a list: "and the first one?" after a turn
+        about the second of two works is the first of those two, not the one work of the latest turn."""
+        enough = max(2, ordinal + 1)
         latest = self.recent("references")
-        if ordinal < len(latest):
+        if len(latest) >= enough:
             return latest
         for turn in reversed(self.turns):
             works = turn.cited_refs or turn.entities.references
-            if ordinal < len(works):
+            if len(works) >= enough:
                 return works
         return latest
 
