@@ -2130,6 +2130,19 @@ def test_a_work_called_by_a_word_of_its_own_is_the_one_of_the_listed_works(chat_
     assert "skill library" in voyager.answer, voyager.answer
 
 
+def test_a_claim_check_finds_the_sentence_inside_a_long_quotation_despite_framing_words(chat_engine):
+    """The claim is the last sentence of a long quotation citing [11]; "is that in the paper?" names no topic
+    and, ranked as part of the request, pulled an uncited sentence about ML engineers ahead of it."""
+    answer = chat_engine.ask(
+        "someone told me research engineers are valuable because they can weigh systems fixes against ML fixes. "
+        "is that in the paper?"
+    )
+    checked = [s.arguments.get("refs") for s in answer.steps if s.tool == "claim_check"]
+    assert checked, answer.steps
+    assert "citing [11]" in answer.answer, answer.answer
+    assert "importance sampling" in answer.answer, answer.answer
+
+
 def test_a_request_for_what_a_part_of_the_paper_cites_is_a_reference_lookup(chat_engine):
     answer = chat_engine.ask("what's cited for tool registries in section 6?")
     looked_up = [s.arguments.get("refs") for s in answer.steps if s.tool == "references"]

@@ -17,6 +17,7 @@ from ..core.text import (
     normalize_for_match,
     normalize_ws,
     quoted_phrases,
+    sentence_spans,
     shorten,
     split_sentences,
     strip_citations,
@@ -27,6 +28,7 @@ from ..corpus import Reference, source_ref
 from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import word_share, word_weights
+from ..qa.coverage import focus_words
 from .references import YEAR, author_phrase, dating_statements, header_field, paper_entries, source_answer
 from .results import Reading, Statement, ToolResult
 
@@ -53,11 +55,24 @@ def own_word_shares(asked: str, texts: Sequence[str], idf: Mapping[str, float]) 
     return [word_share(weights, t) if len(weights.keys() & set(content_words(t))) >= 2 else 0.0 for t in texts]
 
 
+def _topical(text: str) -> str:
+    """The sentences of a message that name a topic: "is that in the paper?" names none, and beside the claim
+    it would pull the ranking toward any sentence about roles and papers."""
+    kept = [text[s:e] for s, e in sentence_spans(text, typed=True) if focus_words(text[s:e])]
+    return " ".join(kept) or text
+
+
 def _similarities(request: str, asked: str, texts: Sequence[str], embedder) -> np.ndarray:
-    """Each text's cosine to the request or, when closer, to the follow-up's own words."""
-    queries = [request] + ([asked] if asked and asked != request else [])
-    vectors = encode_cached(embedder, queries + list(texts))
-    return (vectors[len(queries) :] @ vectors[: len(queries)].T).max(axis=1)
+    """Each text's cosine to the request or, when closer, to the follow-up's own words (their sentences that
+    name a topic); a text of several sentences (a claim quoting a source at length) scores as its closest
+    sentence, when that is closer than the whole."""
+    queries = [_topical(request)] + ([_topical(asked)] if asked and asked != request else [])
+    parts = [[text, *(split_sentences(text) if len(split_sentences(text)) > 1 else ())] for text in texts]
+    flat = [part for group in parts for part in group]
+    vectors = encode_cached(embedder, queries + flat)
+    scores = (vectors[len(queries) :] @ vectors[: len(queries)].T).max(axis=1)
+    bounds = np.cumsum([0] + [len(group) for group in parts])
+    return np.array([scores[lo:hi].max() for lo, hi in zip(bounds[:-1], bounds[1:])])
 
 
 def choose_pairs(
