@@ -2143,6 +2143,34 @@ def test_a_claim_check_finds_the_sentence_inside_a_long_quotation_despite_framin
     assert "importance sampling" in answer.answer, answer.answer
 
 
+def test_that_role_beside_a_named_role_compares_both_in_table_1(chat_engine):
+    """ "for that role vs research engineers": the role the conversation is about and the one named."""
+    *_, compared = chat_engine.converse(
+        [
+            "which role fits me? I have a PhD but care more about shipping things customers use than publishing",
+            "What does Table 1 say for that role on experiment design?",
+            "and code optimization for that role vs research engineers?",
+        ]
+    )
+    looked_up = [s.arguments.get("roles") for s in compared.steps if s.tool == "table1"]
+    assert looked_up and len(looked_up[0]) == 2 and "Research Engineer" in looked_up[0], compared.steps
+    assert "extensive" in compared.answer, compared.answer
+
+
+def test_a_follow_up_naming_a_person_reads_that_persons_work(chat_engine):
+    """ "which OpenAI paper does Huyen name?" after a claim check on another work: Huyen's text, not OpenAI's."""
+    *_, named = chat_engine.converse(
+        [
+            "The paper says Attention Is All You Need and OpenAI's GPT-3 report had engineers and scientists as key "
+            "contributors. Do its sources back that?",
+            "So which OpenAI paper does Huyen actually name?",
+        ]
+    )
+    search = next(s for s in named.steps if s.tool == "search_passages")
+    assert search.arguments.get("within", [None])[0] == 12, search.arguments
+    assert "Unsupervised Multitask Learners" in named.answer, named.answer
+
+
 def test_a_request_for_what_a_part_of_the_paper_cites_is_a_reference_lookup(chat_engine):
     answer = chat_engine.ask("what's cited for tool registries in section 6?")
     looked_up = [s.arguments.get("refs") for s in answer.steps if s.tool == "references"]

@@ -73,6 +73,7 @@ from .state import (
     Turn,
     find_entities,
     names_only,
+    refers_to_a_role,
     resolve_role_reference,
     role_alone,
     state_from_history,
@@ -404,6 +405,9 @@ class OfflinePolicy:
             or list(state.other_roles(text))
             or ([antecedent] if antecedent else list(state.recent("roles")) if follow_up and intent == "table" else [])
         )
+        in_focus = state.role_in_focus() if follow_up and entities.roles and refers_to_a_role(text) else ""
+        if in_focus and in_focus not in roles:
+            roles = [in_focus, *roles]  # "and code optimization for that role vs research engineers?": both
         within = (state.last.cited_refs or state.last.entities.references) if state.last else ()
         focused = False
         # the passage search answers a question the planner read as off-topic too, if answerability lets it:
@@ -417,7 +421,12 @@ class OfflinePolicy:
                 intent = max(intents, key=intents.get)
                 # the question is about that work now, not about what the previous question asked
                 standalone = f"{text.rstrip()} — {box.references[within[0]].title}"
-        elif searched and within and (named_here := box.named_works(text)) and set(named_here) != set(within):
+        elif (
+            searched
+            and within
+            and (named_here := box.named_works(text) or box.written_by_named_people(text))
+            and set(named_here) != set(within)
+        ):
             # "what tools did the toolformer one hook up?" after an answer about other works, or "what scale did
             # megatron train at?" after one about Megatron-LM and ZeRO: the work it names
             within, focused = tuple(named_here[:2]), True

@@ -218,6 +218,15 @@ def named_references(
     return (by_name[:3], Reading.NAME) if by_name else ([], Reading.NONE)
 
 
+def written_by_named_people(
+    request: str, references: Mapping[int, Reference], common: Container[str] = ()
+) -> list[int]:
+    """The works a request names by a person who wrote them ("which OpenAI paper does Huyen name?": Huyen's
+    book chapter, not OpenAI's posting): an organisation's name is not a person's."""
+    named, reading = named_references(request, references, common)
+    return [n for n in named if reading == Reading.AUTHOR and _lead_person(references[n])]
+
+
 _CITES = re.compile(r"\b(?:cites?|cited|citing|points? to|backs?|backed|supports?|supported)\b", re.I)
 
 

@@ -228,6 +228,14 @@ _ROLE_REFERENCE = re.compile(
     re.I,
 )
 
+_ROLE_NOUN_REFERENCE = re.compile(r"\b(?:that|this|the same) (?:role|job|title|position)\b", re.I)
+
+
+def refers_to_a_role(text: str) -> bool:
+    """Whether a question points back at a role by a noun ("that role", "this job"), which, unlike "they", is
+    never one the question itself names ("code optimization for that role vs research engineers?")."""
+    return bool(_ROLE_NOUN_REFERENCE.search(text))
+
 
 def leading_role(answer: str) -> str:
     """The role an answer leads with: the first its first sentence names ("From what you describe, ML Engineer

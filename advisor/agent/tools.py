@@ -40,6 +40,7 @@ from .references import (
     where_cited,
     where_said,
     work_names,
+    written_by_named_people,
 )
 from .results import Statement, ToolResult, returned_passage_ids
 from .sections import (
@@ -266,6 +267,10 @@ class Toolbox:
     def named_references(self, text: str) -> list[int]:
         """The cited works the text names by an author or by their own name (no lookup, no similarity)."""
         return named_references(text, self.references, self.embedder.vocabulary)[0]
+
+    def written_by_named_people(self, text: str) -> list[int]:
+        """The cited works the text names by a person who wrote them (not by an organisation)."""
+        return written_by_named_people(text, self.references, self.embedder.vocabulary)
 
     def named_works(self, text: str) -> list[int]:
         """The cited works the text calls by their name ("ReAct", "the ZeRO paper")."""
