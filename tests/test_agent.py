@@ -1710,6 +1710,16 @@ def test_asking_where_the_archetypes_are_names_their_section_and_lists_them(chat
     assert "Frontier model labs" in answer.answer, answer.answer  # the archetypes, not one of them
 
 
+def test_asking_where_an_archetype_it_names_sits_reads_that_archetype(chat_engine):
+    """ "Where does a Global 2000 bank sit in Section 6?" names one archetype: its paragraph, not the list."""
+    answer = chat_engine.ask(
+        "I'm an ML engineer at a large bank, basically a Global 2000 company. "
+        "Where does that kind of employer sit in the paper's Section 6?"
+    )
+    assert answer.answer.startswith("“Enterprise adopters in the Global 2000"), answer.answer
+    assert "LLMOps" in answer.answer, answer.answer
+
+
 def test_an_ordinal_follow_up_after_a_sections_outline_reads_that_item(chat_engine):
     listing, first, third = chat_engine.converse(
         ["which section lists the shared technical skills", "whats the first one", "and the third?"]

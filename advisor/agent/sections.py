@@ -409,9 +409,12 @@ def read_archetypes(
     # The section's opening and closing paragraphs speak of every archetype: they are not candidates.
     candidates = list(range(1, len(paragraphs) - 1)) if len(paragraphs) > 3 else list(range(len(paragraphs)))
     order = sorted(candidates, key=lambda i: -best[i])
-    asks_where = bool(ASKS_WHERE.search(request))  # "which section is the org archetype stuff in?": all of them
+    names_one = float(shares[candidates].max()) >= NAMED_SHARE
+    # "which section is the org archetype stuff in?": all of them; "where does a Global 2000 bank sit in
+    # Section 6?" names one
+    asks_where = bool(ASKS_WHERE.search(request)) and not names_one
     # "what kinds of companies does the paper describe?": the list, unless the request names one of them
-    asks_kinds = bool(_ASKS_KINDS.search(request)) and float(shares[candidates].max()) < NAMED_SHARE
+    asks_kinds = bool(_ASKS_KINDS.search(request)) and not names_one
     focused = (
         not asks_where
         and not asks_kinds
