@@ -2181,6 +2181,15 @@ def test_a_follow_up_naming_a_person_reads_that_persons_work(chat_engine):
     assert "Unsupervised Multitask Learners" in named.answer, named.answer
 
 
+def test_who_said_a_quote_is_the_work_the_paper_cites_for_it(chat_engine):
+    """Not the work whose title is closest to the quote's topic (Huyen's "Research scientist vs. research
+    engineer"): the blog the paper cites for the research engineer's words."""
+    answer = chat_engine.ask("that RE quote about computer science vs machine learning solutions — who said it?")
+    looked_up = [s.arguments.get("refs") for s in answer.steps if s.tool == "references"]
+    assert looked_up and looked_up[0][0] == 11, answer.steps
+    assert answer.answer.startswith("Reference 11 is Akihiro Matsukawa's"), answer.answer
+
+
 def test_a_request_for_what_a_part_of_the_paper_cites_is_a_reference_lookup(chat_engine):
     answer = chat_engine.ask("what's cited for tool registries in section 6?")
     looked_up = [s.arguments.get("refs") for s in answer.steps if s.tool == "references"]

@@ -239,6 +239,13 @@ def asks_where_cited(request: str) -> bool:
     return bool(ASKS_WHERE.search(request) or _WHY_CITED.search(request))
 
 
+# "who said it?", "whose quote is that?": the speaker of words the paper quotes is the work it cites for them
+_WHO_SAID = re.compile(r"\bwho(?:se)?\b[^?]*?\b(?:said|says|say|quotes?|quoted|noted|put it)\b", re.I)
+# how much closer a work's title may be than the sentence citing a work for the quote, and the quote still win: a
+# title names the work only when clearly closer ("who wrote the research engineering FAQ blog the paper quotes?")
+_SPEAKER_MARGIN = 0.05
+
+
 def asks_cited(request: str) -> bool:
     """Whether a request asks what the paper cites ("which benchmarks does the agent-tooling part cite?")."""
     return bool(_CITES.search(request))
@@ -409,8 +416,11 @@ def match_references(
     best = float(sims[order[0]])
     for_topic, topic_best = cited_for(request, citing, embedder, cited_for_margin)
     for_topic = [n for n in for_topic if n in candidates]
-    # "which benchmarks does the agent-tooling part cite?" asks what the paper cites, however close a title is
-    if for_topic and (topic_best > best or asks_cited(request)) and topic_best >= min_similarity:
+    # "which benchmarks does the agent-tooling part cite?" asks what the paper cites, however close a title is;
+    # "that RE quote about CS vs ML solutions — who said it?" the work cited for the quote, unless a title is
+    # clearly closer
+    said = bool(_WHO_SAID.search(request)) and topic_best >= best - _SPEAKER_MARGIN
+    if for_topic and (topic_best > best or asks_cited(request) or said) and topic_best >= min_similarity:
         return [n for n in for_topic if n in references][:6], topic_best, Reading.CITED_FOR
     if best < min_similarity:
         return (candidates[:6], min_similarity, Reading.YEAR) if named_years else ([], best, Reading.NONE)
