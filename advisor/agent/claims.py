@@ -67,7 +67,7 @@ def _similarities(request: str, asked: str, texts: Sequence[str], embedder) -> n
     name a topic); a text of several sentences (a claim quoting a source at length) scores as its closest
     sentence, when that is closer than the whole."""
     queries = [_topical(request)] + ([_topical(asked)] if asked and asked != request else [])
-    parts = [[text, *(split_sentences(text) if len(split_sentences(text)) > 1 else ())] for text in texts]
+    parts = [[text, *(sentences if len(sentences := split_sentences(text)) > 1 else ())] for text in texts]
     flat = [part for group in parts for part in group]
     vectors = encode_cached(embedder, queries + flat)
     scores = (vectors[len(queries) :] @ vectors[: len(queries)].T).max(axis=1)

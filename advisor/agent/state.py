@@ -222,13 +222,9 @@ _OTHER_ROLES = re.compile(
 )
 
 # what a follow-up calls a role it does not name: "that role", "people in this job", "they", "their", "it"
-_ROLE_REFERENCE = re.compile(
-    r"\b((?:people|those) in )?(?:that|this|the same) (?:role|job|title|position)\b"
-    r"|\b(they|them|their|it|its)\b",
-    re.I,
-)
-
-_ROLE_NOUN_REFERENCE = re.compile(r"\b(?:that|this|the same) (?:role|job|title|position)\b", re.I)
+_ROLE_NOUN = r"(?:that|this|the same) (?:role|job|title|position)\b"
+_ROLE_REFERENCE = re.compile(rf"\b((?:people|those) in )?{_ROLE_NOUN}|\b(they|them|their|it|its)\b", re.I)
+_ROLE_NOUN_REFERENCE = re.compile(rf"\b{_ROLE_NOUN}", re.I)
 
 
 def refers_to_a_role(text: str) -> bool:
