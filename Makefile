@@ -105,6 +105,7 @@ ANSWER_SETS := benchmarks/data/dev_questions.jsonl benchmarks/data/dev_tools.jso
                benchmarks/data/dev18_conversations.jsonl benchmarks/data/dev19_conversations.jsonl \
                benchmarks/data/dev20_conversations.jsonl \
                benchmarks/data/dev21_conversations.jsonl \
+               benchmarks/data/dev22_conversations.jsonl \
                tests/answerability.jsonl benchmarks/data/dev2_answerability.jsonl \
                benchmarks/sealed/questions.jsonl benchmarks/sealed/tools.jsonl \
                benchmarks/sealed/conversations.jsonl benchmarks/sealed/answerability.jsonl
