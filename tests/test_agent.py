@@ -25,7 +25,7 @@ from advisor.agent.fitting import self_descriptions
 from advisor.agent.planner import load_examples
 from advisor.agent.references import work_alone
 from advisor.agent.results import Reading
-from advisor.agent.sections import Part, choose_part, named_parts
+from advisor.agent.sections import Part, archetype_quoted, choose_part, named_parts
 from advisor.agent.state import find_entities, leading_role, names_only, resolve_role_reference, role_alone
 from advisor.core.jsonl import load_jsonl
 from advisor.core.text import spelled_initials, written_names
@@ -2395,3 +2395,89 @@ def test_the_other_posting_of_an_organisation_is_not_the_one_talked_about(chat_e
     )
     assert "Advertising" in answers[1].answer, answers[1].answer
     assert "2587481" in answers[2].answer, answers[2].answer
+
+
+def test_a_follow_up_only_renaming_a_work_asks_the_previous_question_of_it(chat_engine):
+    """ "and zero?" after "how big a model did megatron-lm train": the size question again, of ZeRO's own text
+    (not the reference lookup "whats zero?" would be)."""
+    *_, zero = chat_engine.converse(["how big a model did megatron-lm train", "and zero?"])
+    assert "references" not in [s.tool for s in zero.steps], zero.steps
+    search = next(s for s in zero.steps if s.tool == "search_passages")
+    assert search.arguments.get("within") == [10], search.arguments
+
+
+def test_the_works_a_role_fit_quoted_are_not_what_a_later_reference_question_is_about(chat_engine):
+    *_, source = chat_engine.converse(
+        [
+            "I'm a research engineer who wants to publish a lot. Is that unusual according to the paper?",
+            "which source says RSs and REs can be equal contributors on papers?",
+        ]
+    )
+    looked_up = next(s for s in source.steps if s.tool == "references")
+    assert looked_up.arguments["refs"] == [12], looked_up.arguments
+    assert "Huyen" in source.answer, source.answer
+
+
+def test_an_archetype_follow_up_asks_of_the_archetype_the_last_answer_was_about(chat_engine):
+    """ "who do they mostly hire?" names no archetype, so "what's their research oriented toward?" after it is
+    still about the platforms its answer quoted, not whatever archetype its own words are closest to."""
+    *_, research = chat_engine.converse(
+        [
+            "Where do foundation-model platforms (cloud/API providers) sit on the continuum?",
+            "who do they mostly hire",
+            "what's their research oriented toward",
+        ]
+    )
+    assert research.answer.startswith("“Foundation-model platforms"), research.answer
+    assert "efficiency" in research.answer, research.answer
+
+
+def test_an_archetype_follow_up_naming_its_own_archetype_reads_it(chat_engine):
+    *_, commons = chat_engine.converse(
+        [
+            "which ones push furthest toward the engineering end of the slider?",
+            "how about open source ecosystems and academic labs outside the frontier - how does their hiring mix look?",
+        ]
+    )
+    assert "roughly equal measure" in commons.answer, commons.answer
+
+
+def test_an_archetype_is_what_an_answer_quoted_first_and_most_not_a_list_of_all():
+    texts = [
+        "The continuum tilts them. It does so for all.",
+        "Frontier labs optimize for discovery. They hire scientists first.",
+        "Platforms sit closer to the center. They hire applied scientists.",
+        "In synthesis, labs are fewer. Platforms are larger than labs.",
+    ]
+    paragraphs = [(make_passage(f"p:{n}", text),) for n, text in enumerate(texts)]
+    assert archetype_quoted("“Platforms sit closer to the center.” [1] “They hire applied scientists.” [1]", paragraphs)
+    about = archetype_quoted("“Platforms sit closer to the center.” “They hire applied scientists.”", paragraphs)
+    assert about is not None and about[0].id == "p:2"
+    listed = "“Frontier labs optimize for discovery.” [1] “Platforms sit closer to the center.” [2]"
+    assert archetype_quoted(listed, paragraphs) is None
+    overview = "“The continuum tilts them.” “It does so for all.” “Platforms sit closer to the center.”"
+    assert archetype_quoted(overview, paragraphs) is None
+
+
+def test_an_organisation_named_beside_what_the_paper_quotes_is_the_work_cited_for_the_quote(chat_engine):
+    """ "Amazon's AI leadership" is quoted from Zeng's Amazon Science article [6], none of Amazon's postings."""
+    answer = chat_engine.ask(
+        "What does the paper quote from Amazon's AI leadership about applied scientists and writing code?"
+    )
+    looked_up = next(s for s in answer.steps if s.tool == "references")
+    assert looked_up.arguments["refs"] == [6], looked_up.arguments
+    relied = chat_engine.policy.toolbox.reference(
+        "Which Amazon article does the paper rely on for the claim that coding is a core skill for applied scientists?"
+    )
+    assert relied.refs == (6,), relied.summary
+    postings = chat_engine.policy.toolbox.reference(
+        "what does the amazon applied scientist advertising posting ask for?"
+    )
+    assert 7 in postings.refs, postings.summary
+
+
+def test_a_work_called_by_its_kind_is_the_one_of_that_kind_among_those_cited(chat_engine):
+    """ "his blog post" after an answer citing two job postings and Matsukawa's blog: the blog."""
+    box = chat_engine.policy.toolbox
+    assert box.described("Is that quote faithful to his blog post?", [3, 2, 11]) == 11
+    assert box.described("what does that job posting ask for?", [11, 2]) == 2

@@ -58,9 +58,11 @@ from .references import (
 from .results import Reading, ToolResult, returned_passage_ids
 from .sections import (
     ASKS_WHERE,
-    archetype_name,
+    NAMED_SHARE,
+    archetype_quoted,
     describes_a_figure,
     name_words,
+    named_share,
     names_a_figure,
     names_a_part,
     names_a_part_of_it,
@@ -283,8 +285,14 @@ class OfflinePolicy:
             intents = about_a_cited_work(intents)
             intent = max(intents, key=intents.get)
         called = box.named_references(text)
-        if intent in ("search", "off_topic") and len(called) == 1 and work_alone(text, box.references[called[0]]):
-            # "whats react?": what the work is, from the reference lookup
+        if (
+            intent in ("search", "off_topic")
+            and not renamed
+            and len(called) == 1
+            and work_alone(text, box.references[called[0]])
+        ):
+            # "whats react?": what the work is, from the reference lookup (but "and zero?" after "how big a model
+            # did megatron-lm train?" asks the previous question again, of ZeRO)
             intents = {**intents, intent: intents["reference"], "reference": intents[intent]}
             intent = "reference"
         elif (
@@ -681,9 +689,21 @@ class OfflinePolicy:
             return box.organisation_archetypes(standalone)
         own = box.organisation_archetypes(text)
         one = own.summary.endswith("one archetype") and own.statements
-        if one and set(content_words(text)) & set(content_words(archetype_name(self._archetype_of(own)))):
+        # named by a word of its name ("and the platforms?"), not of its opening sentence's other words
+        if one and set(content_words(text)) & name_words(self._archetype_of(own)):
+            return own
+        idf = self.answers.vocabulary().idf
+        if own.summary.endswith("two archetypes") and any(
+            named_share(text, g, idf) >= NAMED_SHARE for g in box.archetypes
+        ):
+            # "how about open source ecosystems and academic labs outside the frontier?": it names its own
             return own
         if state.last is not None and state.last.tool == TOOL_INTENTS["archetypes"]:
+            answered = archetype_quoted(state.last.answer, box.archetypes)
+            if answered is not None:
+                # "what's their research oriented toward?" after "who do they mostly hire?" answered from the
+                # platforms' paragraph: the archetype the last answer was about, whatever its question said
+                return replace(box.organisation_archetypes(text, within=answered), strength=1.0)
             earlier = box.organisation_archetypes(state.last.question)
             if earlier.summary.endswith("one archetype") and earlier.statements:
                 # the conversation chose the archetype, as surely as if the question had named it

@@ -25,6 +25,7 @@ from ..core.text import (
     stem,
     strip_citations,
     strip_markdown,
+    words_of,
 )
 from ..core.types import VERBATIM_KINDS, Evidence, Passage, PassageKind
 from ..corpus import Reference, author_phrase
@@ -43,6 +44,21 @@ KIND_WORDS = {
     "arxiv-paper": "paper",
     "book-chapter": "book chapter",
 }
+
+
+# what a request calls a work of each kind ("his blog post", "that listing", "the book"); not "paper", which is as
+# often the paper itself
+_CALLED_BY_KIND = {
+    "blog": re.compile(r"\bblog", re.I),
+    "job-posting": re.compile(r"\b(?:job\s+)?(?:postings?|listings?|job\s+ads?)\b", re.I),
+    "book-chapter": re.compile(r"\b(?:book|chapter)\b", re.I),
+}
+
+
+def called_by_kind(request: str, ref: Reference) -> bool:
+    """Whether a request calls a work by its kind ("is that quote faithful to his blog post?")."""
+    pattern = _CALLED_BY_KIND.get(ref.kind)
+    return bool(pattern and pattern.search(request))
 
 
 def _surnames(ref: Reference) -> list[str]:
@@ -227,7 +243,9 @@ def written_by_named_people(
     return [n for n in named if reading == Reading.AUTHOR and _lead_person(references[n])]
 
 
-_CITES = re.compile(r"\b(?:cites?|cited|citing|points? to|backs?|backed|supports?|supported)\b", re.I)
+_CITES = re.compile(
+    r"\b(?:cites?|cited|citing|points? to|backs?|backed|supports?|supported|rel(?:y|ies|ied|ying) on)\b", re.I
+)
 
 
 # "why does the paper cite it?", "what does it cite it for?"
@@ -241,6 +259,8 @@ def asks_where_cited(request: str) -> bool:
 
 # "who said it?", "whose quote is that?": the speaker of words the paper quotes is the work it cites for them
 _WHO_SAID = re.compile(r"\bwho(?:se)?\b[^?]*?\b(?:said|says|say|quotes?|quoted|noted|put it)\b", re.I)
+# "what does the paper quote from Amazon's AI leadership ...?": words the paper quotes, from a work it cites for them
+_QUOTES = re.compile(r"\b(?:quotes?|quoted|quotations?)\b", re.I)
 # how much closer a work's title may be than the sentence citing a work for the quote, and the quote still win: a
 # title names the work only when clearly closer ("who wrote the research engineering FAQ blog the paper quotes?")
 _SPEAKER_MARGIN = 0.05
@@ -392,6 +412,17 @@ def match_references(
     if numbers:
         return [n for n in numbers if n in references], 1.0, Reading.NUMBER
     named, how = named_references(request, references, common)
+    by_organisation = how == Reading.AUTHOR and not any(_lead_person(references[n]) for n in named)
+    if named and by_organisation and (asks_cited(request) or _QUOTES.search(request)):
+        # named by an organisation ("the Amazon article the paper relies on for coding being a core skill",
+        # "what does the paper quote from Amazon's AI leadership?"): the work the paper cites for what the
+        # request says, when that is none of the organisation's own postings (Zeng's Amazon Science article)
+        # among the paper's sentences that name the organisation ("According to Amazon's AI leadership, ...")
+        organisation = {s.lower() for n in named for s in _surnames(references[n])}
+        speaking = [s for s in citing if organisation & set(words_of(s.text))]
+        for_topic, topic_best = cited_for(request, speaking, embedder, cited_for_margin)
+        if for_topic and topic_best >= min_similarity and not set(for_topic) & set(named):
+            return [n for n in for_topic if n in references][:6], topic_best, Reading.CITED_FOR
     if named:
         return named, 0.9, how
     candidates = [n for n in references if n in entries]
@@ -737,7 +768,13 @@ def described_reference(
     candidates = [n for n in dict.fromkeys(candidates) if n in references]
     if len(candidates) < 2:
         return None
-    texts = [f"{references[n].title}. {openings.get(n, '')}" for n in candidates]
+    of_kind = [n for n in candidates if called_by_kind(request, references[n])]
+    if len(of_kind) == 1:  # "his blog post" after an answer citing two job postings and a blog
+        return of_kind[0]
+    # what kind of work it is describes it too ("his blog post" among two job postings and a blog)
+    texts = [
+        f"{KIND_WORDS.get(references[n].kind, '')}: {references[n].title}. {openings.get(n, '')}" for n in candidates
+    ]
     vectors = encode_cached(embedder, [request] + texts)
     sims = sorted(zip((vectors[1:] @ vectors[0]).tolist(), texts, candidates), reverse=True)
     if sims[0][0] - sims[1][0] < margin:

@@ -362,6 +362,28 @@ def archetype_name(paragraph: Sequence[Passage]) -> str:
     return paragraph[0].text.split(". ")[0] if paragraph else ""
 
 
+def archetype_quoted(answer: str, paragraphs: Sequence[Sequence[Passage]]) -> tuple[Passage, ...] | None:
+    """The archetype an answer was about: the paragraph it quoted first and more than any other (an answer
+    listing every archetype quotes each once, and one opening with the section's first or last paragraph, which
+    speak of every archetype, is about them all: about none of them)."""
+    text = " ".join(answer.lower().split())
+    counts, first = {}, {}
+    for i, group in enumerate(paragraphs):
+        for passage in group:
+            for sentence in split_sentences(strip_markdown(strip_citations(passage.text))):
+                at = text.find(" ".join(sentence.lower().split())[:60])
+                if len(sentence) > 20 and at >= 0:
+                    counts[i] = counts.get(i, 0) + 1
+                    first[i] = min(first.get(i, at), at)
+    if not counts:
+        return None
+    lead = min(first, key=first.get)
+    general = (0, len(paragraphs) - 1) if len(paragraphs) > 3 else ()
+    if lead in general or counts[lead] < 2 or any(counts[i] >= counts[lead] for i in counts if i != lead):
+        return None
+    return tuple(paragraphs[lead])
+
+
 def name_words(paragraph: Sequence[Passage]) -> set[str]:
     """The content words of an archetype's name ("Frontier model labs")."""
     name = archetype_label(paragraph[0].text) if paragraph else None

@@ -204,10 +204,12 @@ class ConversationState:
         return None
 
     def recent(self, attribute: str) -> tuple:
-        """The most recent non-empty entity list of that kind ("roles", "organisations", "references")."""
+        """The most recent non-empty entity list of that kind ("roles", "organisations", "references"). The works
+        a role fit quoted for its reasons are not what the conversation is about ("which source says RSs and REs
+        can be equal contributors?" after a fit that quoted Lakshman's post asks of none of them)."""
         for turn in reversed(self.turns):
             values = getattr(turn.entities, attribute)
-            if attribute == "references" and turn.cited_refs:
+            if attribute == "references" and turn.cited_refs and turn.intent != "fit":
                 return turn.cited_refs
             if values:
                 return values
