@@ -2481,3 +2481,13 @@ def test_a_work_called_by_its_kind_is_the_one_of_that_kind_among_those_cited(cha
     box = chat_engine.policy.toolbox
     assert box.described("Is that quote faithful to his blog post?", [3, 2, 11]) == 11
     assert box.described("what does that job posting ask for?", [11, 2]) == 2
+
+
+def test_a_claim_check_of_a_source_not_about_the_claim_says_what_the_source_is_about(chat_engine):
+    """The audit finds TruthfulQA [31] is not about "simulators for evaluation": the answer also gives the
+    source's own first words, what it is (a benchmark)."""
+    answer = chat_engine.ask("the paper cites truthfulqa for simulators for evaluation. is it really a simulator?")
+    check = next(s for s in answer.steps if s.tool == "claim_check")
+    assert 31 in check.arguments["refs"] or "[31]" in check.result, check
+    assert "not-supported" in answer.answer, answer.answer
+    assert "The source begins: “We propose a benchmark" in answer.answer, answer.answer

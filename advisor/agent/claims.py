@@ -29,7 +29,15 @@ from ..grounding import encode_cached
 from ..llm import prompts
 from ..qa import word_share, word_weights
 from ..qa.coverage import focus_words
-from .references import YEAR, author_phrase, dating_statements, header_field, paper_entries, source_answer
+from .references import (
+    YEAR,
+    author_phrase,
+    dating_statements,
+    header_field,
+    opening_statement,
+    paper_entries,
+    source_answer,
+)
 from .results import Reading, Statement, ToolResult
 
 
@@ -316,6 +324,10 @@ def check_claims(
         if n not in answered:  # what the source says on the question itself, beside what the audit matched
             answered.add(n)
             own = [p for p in passages_by_id.values() if p.doc == f"ref-{n}" and p.kind in VERBATIM_KINDS]
+            if verdict["verdict"] == Verdict.NOT_SUPPORTED.value and own:
+                # "is truthfulqa actually a simulator, going by its abstract?": a source the audit finds is not
+                # about the claim is shown for what it is about, in its own first words
+                found += opening_statement(min(own, key=lambda p: p.start), found[-1].score - 0.002)
             said = " ".join(v for st in found for v in st.values)
             # the phrases the person quoted say best what they are looking for in the source
             words = " ".join(quoted_phrases(asked or request)) or asked

@@ -464,6 +464,20 @@ def header_field(header: Passage, field: str) -> str:
     return match.group(1).strip().rstrip(".") if match else ""
 
 
+def opening_statement(body: Passage | None, score: float) -> list[Statement]:
+    """ "The source begins: “…”": the first sentence of a source's own text, what it says it is about."""
+    if body is None:
+        return []
+    first = strip_markdown(body.text).split("\n")[0]
+    sentence = next(iter(split_sentences(first)), "")  # "(e.g. chain-of-thought)" does not end it
+    if len(sentence.split()) < 5:
+        return []
+    quote = shorten(sentence, 300)
+    return [
+        Statement(prompts.REFERENCE_SAYS.format(quote=quote), (body.id,), (quote.rstrip("…"),), quote=True, score=score)
+    ]
+
+
 def reference_statements(
     ref: Reference,
     entry: Passage | None,
@@ -510,19 +524,7 @@ def reference_statements(
                 prompts.REFERENCE_PROVENANCE.format(provenance=provenance), (header.id,), (provenance,), score=0.5
             )
         )
-    if body is not None:
-        first = strip_markdown(body.text).split("\n")[0]
-        sentence = next(iter(split_sentences(first)), "")  # "(e.g. chain-of-thought)" does not end it
-        if len(sentence.split()) >= 5:
-            out.append(
-                Statement(
-                    prompts.REFERENCE_SAYS.format(quote=shorten(sentence, 300)),
-                    (body.id,),
-                    (shorten(sentence, 300).rstrip("…"),),
-                    quote=True,
-                    score=0.8,
-                )
-            )
+    out += opening_statement(body, score=0.8)
     where: list[Statement] = []
     for rank, sentence in enumerate(citing[: 3 if where_cited else 2]):
         passage = citing_passage.get(sentence.start)
