@@ -2491,3 +2491,18 @@ def test_a_claim_check_of_a_source_not_about_the_claim_says_what_the_source_is_a
     assert 31 in check.arguments["refs"] or "[31]" in check.result, check
     assert "not-supported" in answer.answer, answer.answer
     assert "The source begins: “We propose a benchmark" in answer.answer, answer.answer
+
+
+def test_a_follow_up_asking_about_the_person_who_wrote_the_work_is_the_works_lookup(chat_engine):
+    """ "what's her position at amazon?" after a question about Zeng's article: the author as our copy of the
+    source describes her, not a search for job titles at Amazon (nor a refusal)."""
+    *_, author = chat_engine.converse(
+        ["what does belinda zeng's article say about hiring scientists?", "and what's her position at amazon?"]
+    )
+    assert "references" in [s.tool for s in author.steps], author.steps
+    assert "head of applied science" in author.answer, author.answer
+    # of an author our copy only names, the sources say nothing: not read as the work's lookup
+    *_, elsewhere = chat_engine.converse(
+        ["what did christiano's rlhf paper show?", "where does he work now, is he still at openai?"]
+    )
+    assert "references" not in [s.tool for s in elsewhere.steps], elsewhere.steps

@@ -45,6 +45,7 @@ from .references import (
     YEAR,
     an_organisation_speaks,
     asks_a_field,
+    asks_about_the_author,
     asks_another_work,
     asks_cited,
     asks_cited_beside,
@@ -305,6 +306,20 @@ class OfflinePolicy:
         ):
             # "what venue was it at?" after a question about Hinton's distillation paper: a field of the work the
             # conversation is about, from the reference lookup (it asks nothing the work's text would answer)
+            intents = {**intents, intent: intents["reference"], "reference": intents[intent]}
+            intent = "reference"
+        elif (
+            intent in ("search", "off_topic")
+            and follow_up
+            and not entities.references
+            and not entities.roles
+            and asks_about_the_author(text)
+            and (recent := state.recent("references"))
+            and box.describes_its_author(recent[0])
+        ):
+            # "and what's her role at amazon?" after a question about Zeng's article: its author, as our copy of
+            # the work describes her (an organisation named is where she works, not another subject); of an
+            # author it only names ("where does christiano work now?") the sources say nothing
             intents = {**intents, intent: intents["reference"], "reference": intents[intent]}
             intent = "reference"
         # the paper's list items the latest answer that listed some named, in its order

@@ -298,6 +298,20 @@ _ASKS_A_FIELD = re.compile(
 )
 
 
+# "what's her role at amazon?", "who is he?": the person who wrote the work the conversation is about, whom its
+# reference entry and our copy's header describe
+_ABOUT_THE_AUTHOR = re.compile(
+    r"\b(?:her|his)\s+(?:job|role|position|title|background|affiliation|employer)s?\b"
+    r"|\bwho\s+(?:is|was)\s+(?:she|he)\b|\bwhere\s+(?:does|did)\s+(?:she|he)\s+work\b",
+    re.I,
+)
+
+
+def asks_about_the_author(request: str) -> bool:
+    """Whether a follow-up asks about the person who wrote the work ("and what's her job there?")."""
+    return bool(_ABOUT_THE_AUTHOR.search(request))
+
+
 def asks_a_field(request: str) -> bool:
     """Whether a request asks for a field of a work's entry ("what venue was it at?", "who wrote it?")."""
     return bool(_ASKS_A_FIELD.search(request))
@@ -464,6 +478,13 @@ def header_field(header: Passage, field: str) -> str:
     return match.group(1).strip().rstrip(".") if match else ""
 
 
+def described_author(header: Passage | None) -> str:
+    """The author as our copy of the source describes them ("Belinda Zeng (described on the page as head of
+    applied science …)"), or "" when the header only names them."""
+    author = header_field(header, "Author") if header is not None else ""
+    return author if "(" in author else ""
+
+
 def opening_statement(body: Passage | None, score: float) -> list[Statement]:
     """ "The source begins: “…”": the first sentence of a source's own text, what it says it is about."""
     if body is None:
@@ -514,8 +535,8 @@ def reference_statements(
         if ref.url:
             out.append(Statement(prompts.REFERENCE_LINK.format(url=ref.url), cited, (ref.url,), score=0.7))
     out += dating_statements(entry, header, score=0.9 if dates_asked else 0.65, ref=ref)
-    author = header_field(header, "Author") if header is not None else ""
-    if "(" in author:  # who the author is, as the source describes them ("head of applied science …")
+    author = described_author(header)
+    if author:  # who the author is, as the source describes them ("head of applied science …")
         out.append(Statement(prompts.REFERENCE_AUTHOR.format(author=author), (header.id,), (author,), score=0.65))
     provenance = header_field(header, "Provenance") if header is not None else ""
     if provenance:  # where our copy of the source comes from

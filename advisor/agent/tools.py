@@ -33,6 +33,7 @@ from .claims import UncitedSentence, check_claims
 from .fitting import definition_of
 from .references import (
     co_cited,
+    described_author,
     described_reference,
     lookup_reference,
     named_references,
@@ -279,6 +280,10 @@ class Toolbox:
     def co_cited(self, refs: Sequence[int]) -> list[int]:
         """The works the paper cites beside `refs`, in the same sentences."""
         return co_cited(refs, self.sentences)
+
+    def describes_its_author(self, n: int) -> bool:
+        """Whether our copy of reference n says who its author is (Zeng's role at Amazon), not only their name."""
+        return bool(described_author(self.by_id.get(f"ref-{n}:reference")))
 
     def described(self, request: str, candidates: Sequence[int]) -> int | None:
         """The one of `candidates` the request describes ("who wrote the kNN one?"), if any."""
