@@ -25,7 +25,7 @@ from advisor.agent.fitting import self_descriptions
 from advisor.agent.planner import load_examples
 from advisor.agent.references import work_alone
 from advisor.agent.results import Reading
-from advisor.agent.sections import Part, archetype_quoted, choose_part, named_parts
+from advisor.agent.sections import Part, archetype_quoted, calls_back_a_part, choose_part, named_parts
 from advisor.agent.state import find_entities, leading_role, names_only, resolve_role_reference, role_alone
 from advisor.core.jsonl import load_jsonl
 from advisor.core.text import spelled_initials, written_names
@@ -2506,3 +2506,12 @@ def test_a_follow_up_asking_about_the_person_who_wrote_the_work_is_the_works_loo
         ["what did christiano's rlhf paper show?", "where does he work now, is he still at openai?"]
     )
     assert "references" not in [s.tool for s in elsewhere.steps], elsewhere.steps
+
+
+def test_the_caption_after_a_figure_is_that_figures_caption(chat_engine):
+    """ "the caption", by its kind alone, right after an answer that read a figure: that figure's caption."""
+    *_, caption = chat_engine.converse(["what is figure 3 about?", "which tools does the caption name as shared?"])
+    assert "The caption of Figure 3 reads" in caption.answer, caption.answer
+    assert "K8s" in caption.answer, caption.answer
+    assert calls_back_a_part("what does the figure show on its y axis?")
+    assert not calls_back_a_part("what does the figure 2 caption say?")

@@ -61,6 +61,7 @@ from .sections import (
     ASKS_WHERE,
     NAMED_SHARE,
     archetype_quoted,
+    calls_back_a_part,
     describes_a_figure,
     name_words,
     named_share,
@@ -236,7 +237,9 @@ class OfflinePolicy:
         entities = find_entities(text, box.organisations, box.references)
         # "and ML engineers?", "research engineers?": the previous question asked again of other names
         renamed = bool(state.last) and names_only(text, box.organisations, box.work_names)
-        follow_up = bool(state.last) and (renamed or self.is_follow_up(text, previous))
+        # "what shared tooling does the caption give as examples?" after "wat does fig 3 show": that caption
+        called_back = bool(state.last) and state.last.tool == TOOL_INTENTS["section"] and calls_back_a_part(text)
+        follow_up = bool(state.last) and (renamed or called_back or self.is_follow_up(text, previous))
         if renamed and state.last.intent not in ("fit", "off_topic"):
             intents = {label: float(label == state.last.intent) for label in intents}
             intent = state.last.intent

@@ -136,6 +136,15 @@ def names_a_part_of_it(request: str) -> bool:
     return bool(_PART_OF_IT.search(request))
 
 
+# "the caption", "the figure": a part called by its kind alone, as one does of the part just read
+_THE_PART = re.compile(r"\bthe\s+(?:caption|figure|fig|diagram|chart|section|paragraph)\b(?!\s*\d)", re.I)
+
+
+def calls_back_a_part(request: str) -> bool:
+    """Whether the request calls a part by its kind and no number ("what tooling does the caption list?")."""
+    return bool(_THE_PART.search(request)) and not names_a_part(request)
+
+
 def names_nothing_but_a_kind(request: str) -> bool:
     """Whether the request's topic words are only what it calls a part ("which section is that in?"): it asks
     where something said before is, not for a part it describes."""
