@@ -2515,3 +2515,11 @@ def test_the_caption_after_a_figure_is_that_figures_caption(chat_engine):
     assert "K8s" in caption.answer, caption.answer
     assert calls_back_a_part("what does the figure show on its y axis?")
     assert not calls_back_a_part("what does the figure 2 caption say?")
+
+
+def test_a_work_called_by_number_inside_a_question_about_a_section_is_looked_up(chat_engine):
+    """ "sec 6 cites [28] for ... what is that work?": the work, not Section 6's archetypes (the planner read this
+    one as an archetypes question)."""
+    answer = chat_engine.ask("sec 6 cites [28] for evaluation at frontier labs. what is that work?")
+    assert [s.arguments.get("refs") for s in answer.steps if s.tool == "references"] == [[28]], answer.steps
+    assert "Holistic Evaluation of Language Models" in answer.answer, answer.answer

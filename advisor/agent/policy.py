@@ -280,7 +280,11 @@ class OfflinePolicy:
         about_a_work = bool(state.last) and state.last.tool in ("references", "claim_check")
         # "whats the headline result?" after "ref 13 pls": read as a part of the paper, yet it names none
         about_the_last_work = about_a_work and intent == "section" and not names_any_part(text, box.parts)
-        if intent in PAPER_PART_INTENTS and (
+        if intent in PAPER_PART_INTENTS and entities.references and asks_a_field(text):
+            # "sec 6 cites [25] for tool registries. what is that work?": the work called by its number, looked up
+            intents = {**intents, intent: intents["reference"], "reference": intents[intent]}
+            intent = "reference"
+        elif intent in PAPER_PART_INTENTS and (
             box.named_works(text) or (about_a_work and names_a_part_of_it(text)) or about_the_last_work
         ):
             # "what's ReAct actually about, in its own words?": a cited work called by its name is the referent,
