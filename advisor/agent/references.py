@@ -429,9 +429,9 @@ def match_references(
     by_organisation = how == Reading.AUTHOR and not any(_lead_person(references[n]) for n in named)
     if named and by_organisation and (asks_cited(request) or _QUOTES.search(request)):
         # named by an organisation ("the Amazon article the paper relies on for coding being a core skill",
-        # "what does the paper quote from Amazon's AI leadership?"): the work the paper cites for what the
-        # request says, when that is none of the organisation's own postings (Zeng's Amazon Science article)
-        # among the paper's sentences that name the organisation ("According to Amazon's AI leadership, ...")
+        # "what does the paper quote from Amazon's AI leadership?"): the work the paper cites for what the request
+        # says, read among its sentences that name the organisation ("According to Amazon's AI leadership, …"),
+        # when that work is none of the organisation's own (Zeng's Amazon Science article, not Amazon's postings)
         organisation = {s.lower() for n in named for s in _surnames(references[n])}
         speaking = [s for s in citing if organisation & set(words_of(s.text))]
         for_topic, topic_best = cited_for(request, speaking, embedder, cited_for_margin)
@@ -794,7 +794,7 @@ def described_reference(
     of_kind = [n for n in candidates if called_by_kind(request, references[n])]
     if len(of_kind) == 1:  # "his blog post" after an answer citing two job postings and a blog
         return of_kind[0]
-    # what kind of work it is describes it too ("his blog post" among two job postings and a blog)
+    # otherwise by meaning, its kind part of what describes it ("that posting about sustainability")
     texts = [
         f"{KIND_WORDS.get(references[n].kind, '')}: {references[n].title}. {openings.get(n, '')}" for n in candidates
     ]
